@@ -1,0 +1,198 @@
+// C ABI over libtorch. The only header Swift sees; no C++ crosses it.
+//
+// Conventions:
+// - Every tensor handle returned by a function is new and owned by the caller,
+//   who frees it exactly once with ct_free.
+// - No C++ exception leaves this library. A failing call records libtorch's
+//   message (read it with ct_last_error) and returns a sentinel: NULL for
+//   handles, -1 for status codes.
+// - dtype codes are c10::ScalarType values; device_type 0 = CPU, 1 = CUDA.
+#ifndef CTORCH_H
+#define CTORCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ct_tensor_s *ct_tensor;
+typedef struct ct_generator_s *ct_generator;
+
+// ---- errors, runtime ----
+const char *ct_last_error(void);
+void ct_clear_error(void);
+const char *ct_torch_version(void);
+int ct_cuda_is_available(void);
+int ct_cuda_device_count(void);
+int ct_get_num_threads(void);
+void ct_set_num_threads(int n);
+int ct_grad_enabled(void);
+void ct_set_grad_enabled(int enabled);
+void ct_manual_seed(uint64_t seed);
+int ct_cuda_synchronize(void);
+
+// ---- lifetime and metadata ----
+void ct_free(ct_tensor t);
+int ct_dim(ct_tensor t);
+int ct_sizes(ct_tensor t, int64_t *out);
+int ct_strides(ct_tensor t, int64_t *out);
+int64_t ct_numel(ct_tensor t);
+int ct_dtype(ct_tensor t);
+int ct_device_type(ct_tensor t);
+int ct_device_index(ct_tensor t);
+int ct_defined(ct_tensor t);
+
+// ---- creation ----
+ct_tensor ct_empty(const int64_t *dims, int ndim, int dtype, int dev_type, int dev_index);
+ct_tensor ct_full(const int64_t *dims, int ndim, double value, int dtype, int dev_type, int dev_index);
+ct_tensor ct_arange(double start, double end, double step, int dtype, int dev_type, int dev_index);
+ct_tensor ct_linspace(double start, double end, int64_t steps, int dtype, int dev_type, int dev_index);
+ct_tensor ct_from_bytes(const void *data, size_t nbytes, const int64_t *dims, int ndim, int dtype);
+int ct_copy_to_bytes(ct_tensor t, void *out, size_t nbytes);
+ct_tensor ct_scalar_tensor(double value, int dtype);
+int ct_item_double(ct_tensor t, double *out);
+int ct_item_int64(ct_tensor t, int64_t *out);
+
+// ---- random ----
+ct_generator ct_generator_new(uint64_t seed);
+ct_generator ct_generator_default(void);
+void ct_generator_free(ct_generator g);
+int ct_generator_seed(ct_generator g, uint64_t seed);
+ct_tensor ct_generator_get_state(ct_generator g);
+int ct_generator_set_state(ct_generator g, ct_tensor state);
+ct_tensor ct_randn(const int64_t *dims, int ndim, int dtype, ct_generator g, int dev_type, int dev_index);
+ct_tensor ct_rand(const int64_t *dims, int ndim, int dtype, ct_generator g, int dev_type, int dev_index);
+ct_tensor ct_randint(int64_t low, int64_t high, const int64_t *dims, int ndim, ct_generator g, int dev_type, int dev_index);
+ct_tensor ct_randperm(int64_t n, ct_generator g);
+ct_tensor ct_bernoulli(ct_tensor probs, ct_generator g);
+int ct_normal_(ct_tensor t, double mean, double std, ct_generator g);
+int ct_uniform_(ct_tensor t, double from, double to, ct_generator g);
+
+// ---- elementwise ----
+// op codes for ct_binary / ct_binary_scalar
+enum {
+  CT_ADD = 0, CT_SUB, CT_MUL, CT_DIV, CT_POW, CT_MAXIMUM, CT_MINIMUM,
+  CT_EQ, CT_NE, CT_LT, CT_LE, CT_GT, CT_GE, CT_AND, CT_OR, CT_RSUB, CT_RDIV, CT_FMOD, CT_ATAN2
+};
+ct_tensor ct_binary(int op, ct_tensor a, ct_tensor b);
+ct_tensor ct_binary_scalar(int op, ct_tensor a, double s);
+// op codes for ct_unary
+enum {
+  CT_NEG = 0, CT_EXP, CT_LOG, CT_SQRT, CT_RSQRT, CT_SIN, CT_COS, CT_ERF, CT_SIGMOID, CT_SILU,
+  CT_GELU, CT_GELU_TANH, CT_RELU, CT_TANH, CT_ABS, CT_SQUARE, CT_FLOOR, CT_CEIL, CT_ROUND, CT_SIGN,
+  CT_LOG1P, CT_EXPM1, CT_NOT, CT_ISNAN, CT_ISFINITE, CT_RECIPROCAL, CT_ISINF, CT_LOG2
+};
+ct_tensor ct_unary(int op, ct_tensor a);
+ct_tensor ct_where(ct_tensor cond, ct_tensor a, ct_tensor b);
+ct_tensor ct_clamp(ct_tensor a, int has_min, double min, int has_max, double max);
+ct_tensor ct_addcmul(ct_tensor input, ct_tensor t1, ct_tensor t2, double value);
+ct_tensor ct_lerp(ct_tensor a, ct_tensor b, double weight);
+ct_tensor ct_softmax(ct_tensor a, int64_t dim);
+ct_tensor ct_log_softmax(ct_tensor a, int64_t dim);
+
+// ---- reductions (ndims = 0 reduces all) ----
+enum { CT_SUM = 0, CT_MEAN, CT_AMAX, CT_AMIN, CT_PROD, CT_ALL, CT_ANY, CT_LOGSUMEXP };
+ct_tensor ct_reduce(int op, ct_tensor a, const int64_t *dims, int ndims, int keepdim);
+ct_tensor ct_var(ct_tensor a, const int64_t *dims, int ndims, double correction, int keepdim);
+ct_tensor ct_norm(ct_tensor a, double p, const int64_t *dims, int ndims, int keepdim);
+ct_tensor ct_argmax(ct_tensor a, int64_t dim, int keepdim);
+ct_tensor ct_argmin(ct_tensor a, int64_t dim, int keepdim);
+ct_tensor ct_cumsum(ct_tensor a, int64_t dim);
+ct_tensor ct_cumprod(ct_tensor a, int64_t dim);
+int ct_allclose(ct_tensor a, ct_tensor b, double rtol, double atol);
+
+// ---- linear algebra ----
+ct_tensor ct_matmul(ct_tensor a, ct_tensor b);
+ct_tensor ct_bmm(ct_tensor a, ct_tensor b);
+ct_tensor ct_baddbmm(ct_tensor input, ct_tensor b1, ct_tensor b2, double beta, double alpha);
+ct_tensor ct_linear(ct_tensor x, ct_tensor w, ct_tensor b /* nullable */);
+
+// ---- neural network ops ----
+ct_tensor ct_conv2d(ct_tensor x, ct_tensor w, ct_tensor b, const int64_t *stride, const int64_t *padding,
+                    const int64_t *dilation, int64_t groups);
+ct_tensor ct_conv_transpose2d(ct_tensor x, ct_tensor w, ct_tensor b, const int64_t *stride, const int64_t *padding,
+                              const int64_t *output_padding, const int64_t *dilation, int64_t groups);
+ct_tensor ct_avg_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding);
+ct_tensor ct_adaptive_avg_pool2d(ct_tensor x, int64_t h, int64_t w);
+ct_tensor ct_upsample_nearest2d(ct_tensor x, int64_t h, int64_t w);
+ct_tensor ct_upsample_bilinear2d(ct_tensor x, int64_t h, int64_t w, int align_corners);
+ct_tensor ct_layer_norm(ct_tensor x, const int64_t *shape, int nshape, ct_tensor w, ct_tensor b, double eps);
+ct_tensor ct_group_norm(ct_tensor x, int64_t groups, ct_tensor w, ct_tensor b, double eps);
+ct_tensor ct_embedding(ct_tensor weight, ct_tensor indices);
+ct_tensor ct_sdpa(ct_tensor q, ct_tensor k, ct_tensor v, ct_tensor mask, double dropout, int causal,
+                  int has_scale, double scale);
+ct_tensor ct_cross_entropy(ct_tensor logits, ct_tensor target, int reduction, int64_t ignore_index,
+                           double label_smoothing);
+ct_tensor ct_mse_loss(ct_tensor a, ct_tensor b, int reduction);
+ct_tensor ct_dropout(ct_tensor x, double p, int train);
+ct_tensor ct_pad(ct_tensor x, const int64_t *pad, int npad, double value);
+
+// ---- shape ----
+ct_tensor ct_reshape(ct_tensor a, const int64_t *dims, int ndim);
+ct_tensor ct_view(ct_tensor a, const int64_t *dims, int ndim);
+ct_tensor ct_permute(ct_tensor a, const int64_t *dims, int ndim);
+ct_tensor ct_transpose(ct_tensor a, int64_t d0, int64_t d1);
+ct_tensor ct_contiguous(ct_tensor a);
+ct_tensor ct_expand(ct_tensor a, const int64_t *dims, int ndim);
+ct_tensor ct_repeat(ct_tensor a, const int64_t *dims, int ndim);
+ct_tensor ct_squeeze(ct_tensor a, int64_t dim);
+ct_tensor ct_unsqueeze(ct_tensor a, int64_t dim);
+ct_tensor ct_flatten(ct_tensor a, int64_t start, int64_t end);
+ct_tensor ct_narrow(ct_tensor a, int64_t dim, int64_t start, int64_t length);
+ct_tensor ct_slice(ct_tensor a, int64_t dim, int64_t start, int64_t end, int64_t step);
+ct_tensor ct_select(ct_tensor a, int64_t dim, int64_t index);
+ct_tensor ct_index_select(ct_tensor a, int64_t dim, ct_tensor index);
+ct_tensor ct_gather(ct_tensor a, int64_t dim, ct_tensor index);
+ct_tensor ct_masked_fill(ct_tensor a, ct_tensor mask, double value);
+ct_tensor ct_flip(ct_tensor a, const int64_t *dims, int ndim);
+ct_tensor ct_cat(const ct_tensor *ts, int n, int64_t dim);
+ct_tensor ct_stack(const ct_tensor *ts, int n, int64_t dim);
+int ct_chunk(ct_tensor a, int64_t chunks, int64_t dim, ct_tensor *out);
+int ct_split(ct_tensor a, const int64_t *sizes, int n, int64_t dim, ct_tensor *out);
+
+// ---- conversion, copies ----
+ct_tensor ct_to(ct_tensor a, int dtype, int dev_type, int dev_index, int copy);
+ct_tensor ct_clone(ct_tensor a);
+ct_tensor ct_detach(ct_tensor a);
+ct_tensor ct_shallow_copy(ct_tensor a);
+
+// ---- in place (return 0 on success) ----
+int ct_copy_(ct_tensor dst, ct_tensor src);
+int ct_fill_(ct_tensor t, double value);
+int ct_zero_(ct_tensor t);
+int ct_add_(ct_tensor t, ct_tensor other, double alpha);
+int ct_mul_scalar_(ct_tensor t, double s);
+int ct_lerp_(ct_tensor t, ct_tensor end, double weight);
+
+// ---- autograd ----
+int ct_requires_grad(ct_tensor t);
+int ct_set_requires_grad(ct_tensor t, int value);
+int ct_is_leaf(ct_tensor t);
+int ct_backward(ct_tensor t, ct_tensor grad /* nullable */, int retain_graph);
+// Returns NULL with no error when the tensor has no gradient; check ct_last_error to tell apart.
+ct_tensor ct_grad(ct_tensor t);
+int ct_set_grad(ct_tensor t, ct_tensor grad /* nullable: clears */);
+// Gradients of outputs w.r.t. inputs without touching .grad; out receives n_inputs handles (NULL where unused).
+int ct_autograd_grad(const ct_tensor *outputs, int n_out, const ct_tensor *grad_outputs,
+                     const ct_tensor *inputs, int n_in, int retain_graph, int create_graph, ct_tensor *out);
+
+// ---- optimizers (fused loops over PyTorch's exact formulas) ----
+// One AdamW step for one parameter; the step count is the post-increment value (1 on the first step).
+int ct_adamw_step(ct_tensor param, ct_tensor grad, ct_tensor exp_avg, ct_tensor exp_avg_sq, double lr, double beta1,
+                  double beta2, double eps, double weight_decay, int64_t step);
+// Scales all gradients so that their total L2 norm is at most max_norm; writes the norm before clipping.
+int ct_clip_grad_norm(const ct_tensor *grads, int n, double max_norm, double *total_norm);
+
+// ---- benchmark helpers: the same small ops timed in C++ (nanoseconds per call) ----
+double ct_bench_add(ct_tensor a, ct_tensor b, int64_t iters);
+double ct_bench_layer_norm(ct_tensor x, int64_t iters);
+double ct_bench_matmul(ct_tensor a, ct_tensor b, int64_t iters);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

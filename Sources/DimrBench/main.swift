@@ -1,0 +1,2 @@
+import Torch
+print("libtorch \(Torch.version), threads \(Torch.numThreads), cuda \(Torch.cudaAvailable)")

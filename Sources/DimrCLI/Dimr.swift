@@ -1,0 +1,12 @@
+import ArgumentParser
+import Torch
+
+/// The `dimr` command-line tool.
+@main
+struct Dimr: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dimr",
+        abstract: "Train, sample and evaluate DiMR multi-resolution diffusion models on libtorch.",
+        subcommands: [Info.self]
+    )
+}
