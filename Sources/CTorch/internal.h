@@ -1,5 +1,8 @@
 // Shared plumbing for the CTorch translation units: handle conversion and exception capture.
 #pragma once
+#if !__has_include(<ATen/ATen.h>)
+#error "libtorch headers not found: run `make setup` (fetches libtorch into .deps/torch) or set LIBTORCH to a libtorch folder"
+#endif
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 #include <string>
