@@ -92,7 +92,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
             }
             entries[name] = SafeTensorInfo(dtype: dtype, shape: shape, range: begin..<end)
         }
-        let sorted = entries.sorted { $0.value.range.lowerBound < $1.value.range.lowerBound }
+        // Empty tensors occupy no bytes and so overlap nothing, even where their offset falls inside another's range.
+        let sorted = entries.filter { !$0.value.range.isEmpty }.sorted { $0.value.range.lowerBound < $1.value.range.lowerBound }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.value.range.upperBound > b.value.range.lowerBound {
             throw fail("entries \(a.key) and \(b.key) overlap")
         }

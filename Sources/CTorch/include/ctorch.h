@@ -191,6 +191,24 @@ double ct_bench_add(ct_tensor a, ct_tensor b, int64_t iters);
 double ct_bench_layer_norm(ct_tensor x, int64_t iters);
 double ct_bench_matmul(ct_tensor a, ct_tensor b, int64_t iters);
 
+// ---- NN area: weight initialisation ----
+// Truncated normal by the inverse-CDF method of timm's trunc_normal_ (uniform in [2l-1, 2u-1], erfinv, scale,
+// shift, clamp to [a, b]), which the DiMR authors call; torch 2.13's nn.init.trunc_normal_ rejection-samples instead.
+int ct_trunc_normal_(ct_tensor t, double mean, double std, double a, double b, ct_generator g);
+
+// ---- DiMR area: gradient checkpointing ----
+// A function of tensors recomputed in the backward pass. It receives borrowed input handles and writes at most
+// max_outputs new handles (owned by the caller) into outputs; it returns the output count, or -1 after writing a
+// NUL-terminated message of at most error_capacity bytes into error.
+typedef int (*ct_checkpoint_fn)(void *context, const ct_tensor *inputs, int n_inputs, ct_tensor *outputs,
+                                int max_outputs, char *error, int error_capacity);
+// Runs fn without recording autograd history and returns its outputs (written into out, at most max_outputs;
+// returns the count or -1) attached to one autograd node. Its backward pass re-runs fn with history on detached
+// inputs and back-propagates through that graph (parameters used by fn receive their gradients there), like
+// torch.utils.checkpoint's reentrant variant. release(context) is called once the node is freed (also on error).
+int ct_checkpoint(ct_checkpoint_fn fn, void *context, void (*release)(void *context), const ct_tensor *inputs,
+                  int n_inputs, ct_tensor *out, int max_outputs);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,110 @@
+import Foundation
+import Torch
+
+/// Fashion-MNIST (Zalando, 10 clothing classes, 28x28 gray), read from its IDX files and padded to 32x32.
+public struct FashionMNIST: Sendable {
+    /// Which half of the data set.
+    public enum Split: String, Sendable, CaseIterable {
+        /// The 60000 training images.
+        case train
+        /// The 10000 test images.
+        case test
+
+        /// The file-name prefix of the split (`train` or `t10k`).
+        public var filePrefix: String { self == .train ? "train" : "t10k" }
+    }
+
+    /// Where Debian's `dataset-fashion-mnist` package installs the files.
+    public static let systemDirectory = "/usr/share/datasets/fashion-mnist"
+    /// Environment variable naming another folder holding the files.
+    public static let environmentVariable = "DIMR_FASHION_MNIST"
+    /// Number of classes.
+    public static let classCount = 10
+    /// Side of the stored images.
+    public static let storedSide = 28
+    /// Side of the images handed out (padded with background).
+    public static let side = 32
+    /// Class names in label order.
+    public static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+    /// The split that was read.
+    public let split: Split
+    /// Images (N, 1, 32, 32) float32 in [-1, 1]; the 2-pixel border is background (-1).
+    public let images: Tensor
+    /// Labels (N) int64 in 0..<10.
+    public let labels: Tensor
+
+    /// Number of images.
+    public var count: Int { images.size(0) }
+
+    /// The folder to read from: `directory` if given, else `$DIMR_FASHION_MNIST`, else the Debian folder.
+    public static func resolveDirectory(_ directory: String? = nil,
+                                        environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let directory, !directory.isEmpty { return directory }
+        if let fromEnvironment = environment[environmentVariable], !fromEnvironment.isEmpty { return fromEnvironment }
+        return systemDirectory
+    }
+
+    /// The path of one file of a split: the `.gz` file when present, else an uncompressed one of the same name.
+    static func filePath(directory: String, split: Split, kind: String) throws -> String {
+        let base = "\(directory)/\(split.filePrefix)-\(kind)-ubyte"
+        for candidate in [base + ".gz", base] where FileManager.default.fileExists(atPath: candidate) {
+            return candidate
+        }
+        var hint = ""
+        if directory == systemDirectory {
+            hint = " (install Debian's dataset-fashion-mnist package, or point \(environmentVariable) at a folder with the IDX files)"
+        }
+        throw DatasetError("Fashion-MNIST file \(base).gz not found\(hint)")
+    }
+
+    /// Reads one split; `directory` overrides the folder (see `resolveDirectory`).
+    public init(split: Split = .train, directory: String? = nil) throws {
+        let folder = Self.resolveDirectory(directory)
+        let imagePath = try Self.filePath(directory: folder, split: split, kind: "images-idx3")
+        let labelPath = try Self.filePath(directory: folder, split: split, kind: "labels-idx1")
+        let images = try IDXArray(contentsOf: imagePath)
+        let labels = try IDXArray(contentsOf: labelPath)
+        try self.init(split: split, images: images, labels: labels, imagePath: imagePath, labelPath: labelPath)
+    }
+
+    /// Builds the data set from parsed IDX arrays, checking their shapes and label values.
+    init(split: Split, images: IDXArray, labels: IDXArray, imagePath: String, labelPath: String) throws {
+        let side = Self.storedSide
+        guard images.shape.count == 3, images.shape[1] == side, images.shape[2] == side else {
+            throw DatasetError("\(imagePath): expected images of shape (N, \(side), \(side)), found \(images.shape)")
+        }
+        guard labels.shape.count == 1 else {
+            throw DatasetError("\(labelPath): expected a 1-dimensional label file, found shape \(labels.shape)")
+        }
+        guard labels.count == images.count else {
+            throw DatasetError("\(labelPath) holds \(labels.count) labels but \(imagePath) holds \(images.count) images")
+        }
+        if let bad = labels.bytes.firstIndex(where: { Int($0) >= Self.classCount }) {
+            throw DatasetError("\(labelPath): label \(labels.bytes[bad]) at index \(bad) is not a class in 0..<\(Self.classCount)")
+        }
+        self.split = split
+        self.images = try Self.scaledAndPadded(images.bytes, count: images.count)
+        self.labels = try Tensor(labels.bytes.map { Int64($0) })
+    }
+
+    /// Converts (N, 28, 28) bytes to (N, 1, 32, 32) float32 as `byte / 127.5 - 1` (float32 arithmetic), padding with -1.
+    static func scaledAndPadded(_ bytes: [UInt8], count: Int) throws -> Tensor {
+        let inner = storedSide, outer = side, margin = (side - storedSide) / 2
+        let table = (0...255).map { Float($0) / Float(127.5) - Float(1) }
+        var values = [Float](repeating: -1, count: count * outer * outer)
+        bytes.withUnsafeBufferPointer { src in
+            values.withUnsafeMutableBufferPointer { dst in
+                for n in 0..<count {
+                    for y in 0..<inner {
+                        let from = (n * inner + y) * inner
+                        let to = (n * outer + y + margin) * outer + margin
+                        for x in 0..<inner { dst[to + x] = table[Int(src[from + x])] }
+                    }
+                }
+            }
+        }
+        return try Tensor(values, shape: [count, 1, outer, outer])
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+
+/// A wrong command line.
+struct UsageError: Error {
+    let message: String
+}
+
+/// Minimal `--name value` / `--flag` option parsing shared by the benchmarks.
+struct Options {
+    private var values: [String: String] = [:]
+    private var flags: Set<String> = []
+
+    /// Parses `arguments` against the known value options and flags; `--help` prints `help` and exits.
+    init(_ arguments: [String], valueOptions: Set<String>, flagOptions: Set<String>, help: String) throws {
+        var i = 0
+        while i < arguments.count {
+            let arg = arguments[i]
+            if arg == "--help" || arg == "-h" {
+                print(help, terminator: "")
+                exit(0)
+            } else if flagOptions.contains(arg) {
+                flags.insert(arg)
+            } else if valueOptions.contains(arg) {
+                guard i + 1 < arguments.count else { throw UsageError(message: "\(arg) needs a value") }
+                values[arg] = arguments[i + 1]
+                i += 1
+            } else {
+                throw UsageError(message: "unknown option \(arg)\n\n\(help)")
+            }
+            i += 1
+        }
+    }
+
+    /// Whether a flag was given.
+    func flag(_ name: String) -> Bool { flags.contains(name) }
+
+    /// A positive integer option, or `defaultValue`.
+    func int(_ name: String, default defaultValue: Int) throws -> Int {
+        guard let text = values[name] else { return defaultValue }
+        guard let value = Int(text), value > 0 else { throw UsageError(message: "\(name) needs a positive integer, got \(text)") }
+        return value
+    }
+}
+
+/// Monotonic time in nanoseconds (the clock std::chrono::steady_clock reads).
+@inline(__always)
+func monotonicNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// Nanoseconds per call of `body` over `iterations` calls, after the same warm-up as the C++ loops.
+@inline(__always)
+func timeLoop(_ iterations: Int, _ body: () throws -> Void) rethrows -> Double {
+    for _ in 0..<min(iterations / 10 + 1, 1000) { try body() }
+    let start = monotonicNanoseconds()
+    for _ in 0..<iterations { try body() }
+    return Double(monotonicNanoseconds() - start) / Double(iterations)
+}
+
+/// The median of a non-empty list.
+func median(_ values: [Double]) -> Double {
+    precondition(!values.isEmpty, "median of nothing")
+    let s = values.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// Rounds for JSON output.
+func rounded(_ x: Double, _ digits: Int = 4) -> Double {
+    let scale = Foundation.pow(10, Double(digits))
+    return (x * scale).rounded() / scale
+}
+
+/// The resident set size of this process in KiB (VmRSS in /proc/self/status), nil where unavailable.
+func residentKiB() -> Int? {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+    }
+    return nil
+}
+
+/// Prints a JSON object with sorted keys.
+func printJSON(_ object: [String: Any]) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+/// Looks for `relative` in the current directory, the executable's directory and their parents.
+func findUpwards(_ relative: String) -> String? {
+    var starts = [FileManager.default.currentDirectoryPath]
+    if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+        starts.append(URL(fileURLWithPath: exe).deletingLastPathComponent().path)
+    }
+    for start in starts {
+        var dir = URL(fileURLWithPath: start)
+        for _ in 0..<8 {
+            let candidate = dir.appendingPathComponent(relative).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { break }
+            dir = parent
+        }
+    }
+    return nil
+}

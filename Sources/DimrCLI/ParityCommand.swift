@@ -1,0 +1,139 @@
+import ArgumentParser
+import DiMR
+import Diffusion
+import Foundation
+import Pipeline
+import Torch
+
+/// `dimr parity FILE`: checks the Swift model against a fixture of the authors' reference numbers.
+struct Parity: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare forward outputs, training loss and gradients with a fixture made by the authors' PyTorch code.",
+        discussion: """
+            Loads the configuration (metadata `config`) and weights (`model.*`) of FILE, runs the forward pass with \
+            per-sample and with shared time, the multi-scale training loss and the gradient of its mean, and prints \
+            the worst relative error max|ours - ref| / max|ref| of each group. Exits non-zero past the tolerances \
+            (1e-5 for outputs, targets, loss and sampler results; 1e-4 for gradients). When FILE holds sampler \
+            rows (`sample.constant.result`, `sample.decay.result`), the authors' guided DPM-Solver is run too.
+            """)
+
+    @Argument(help: "A parity fixture (.safetensors).")
+    var file: String
+
+    @Flag(name: .long, help: "Print every comparison, not only the worst of each group.")
+    var verbose = false
+
+    @Option(name: .long, help: "libtorch intra-op threads (default: libtorch's choice).")
+    var threads: Int?
+
+    func run() throws {
+        if let threads {
+            guard threads > 0 else { throw ValidationError("--threads must be positive") }
+            Torch.numThreads = threads
+        }
+        let fixture = try ParityFixture(path: file)
+        let config = fixture.config
+        print("fixture: \(file)")
+        print("model: \(config.stageConfigs.count) stages, norm \(config.normType.rawValue), "
+              + "\(config.parameterCount.formatted()) parameters")
+
+        var groups = try ModelParity.run(fixture)
+        // SAMPLER ROWS: the guided samplers, through Diffusion's sampler and guidance (see SamplerParity).
+        if let samplers = try SamplerParity.group(fixture) { groups.append(samplers) }
+
+        for group in groups { print(ParityReport.line(group)) }
+        if verbose {
+            for group in groups {
+                for c in group.comparisons { print("  \(group.name): \(c.key)  \(ParityReport.format(c.error))") }
+            }
+        }
+        let failed = groups.filter { !$0.passed }
+        if failed.isEmpty {
+            print("parity: ok")
+        } else {
+            print("parity: FAILED (\(failed.map(\.name).joined(separator: ", ")))")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// The sampler rows of a fixture: the authors' DPM-Solver (`fast`, order 3, time-uniform) with either guidance rule,
+/// started from `sample.z_init` for classes `sample.y`, compared with `sample.<rule>.result`.
+enum SamplerParity {
+    /// The group of sampler comparisons, or nil when the fixture has no sampler rows.
+    static func group(_ fixture: ParityFixture) throws -> ParityGroup? {
+        let rules = ["constant", "decay"].filter { fixture.has("sample.\($0).result") }
+        guard !rules.isEmpty else { return nil }
+        let model = try fixture.makeModel()
+        let noise = try fixture.tensor("sample.z_init", dtype: .float32, rank: 4)
+        let classes = try fixture.tensor("sample.y", dtype: .int64, rank: 1)
+        let nullText = try fixture.metadata("null_class")
+        guard let nullClass = Int(nullText) else {
+            throw DiMRError("fixture \(fixture.path): metadata key null_class is not an integer: \(nullText)")
+        }
+        let schedule = try NoiseSchedule.scaledLinear()
+        var comparisons: [ParityComparison] = []
+        for rule in rules {
+            let key = "sample.\(rule)"
+            let settings = try Settings.decode(fixture.metadata(key), key: key, fixture: fixture.path)
+            let solver = try AuthorsDPMSolver(schedule: schedule, steps: settings.steps, order: settings.order,
+                                              endTime: settings.eps, startTime: settings.T)
+            let guidance = Guidance(authorsScale: settings.cfgScale, power: settings.cfgPower)
+            let result = try withNoGrad {
+                try solver.sample(network: model, noise: noise, classes: classes, nullClass: nullClass, guidance: guidance)
+            }
+            comparisons.append(try ModelParity.relativeError(result, fixture.tensor(key + ".result"), key: key + ".result"))
+        }
+        return ParityGroup(name: "sampler results", tolerance: ModelParity.valueTolerance, comparisons: comparisons)
+    }
+
+    /// The sampler settings in a fixture's `sample.*` metadata.
+    struct Settings: Decodable {
+        let cfgScale: Double
+        let cfgPower: Double
+        let steps: Int
+        let method: String
+        let order: Int
+        let skip: String
+        let eps: Double
+        let T: Double
+
+        enum CodingKeys: String, CodingKey {
+            case cfgScale = "cfg_scale", cfgPower = "cfg_power", steps, method, order, skip, eps, T
+        }
+
+        static func decode(_ json: String, key: String, fixture: String) throws -> Settings {
+            let settings: Settings
+            do {
+                settings = try JSONDecoder().decode(Settings.self, from: Data(json.utf8))
+            } catch {
+                throw DiMRError("fixture \(fixture): metadata key \(key) is not valid sampler JSON: \(error)")
+            }
+            guard settings.method.contains("fast"), settings.skip == "time_uniform" else {
+                throw DiMRError("fixture \(fixture): metadata key \(key) asks for method \(settings.method), skip "
+                                + "\(settings.skip); only the authors' fast, time-uniform solver is implemented")
+            }
+            return settings
+        }
+    }
+}
+
+/// Formatting of parity results.
+enum ParityReport {
+    /// A relative error in scientific notation.
+    static func format(_ value: Double) -> String { value.isNaN ? "nan" : String(format: "%.2e", value) }
+
+    /// One line per group: name, count, worst error with its key, tolerance, verdict.
+    static func line(_ group: ParityGroup) -> String {
+        let worst = group.worst
+        let name = group.name.padding(toLength: 26, withPad: " ", startingAt: 0)
+        let count = "\(group.comparisons.count)".leftPadded(to: 4)
+        let error = worst.map { format($0.error) } ?? "-"
+        let verdict = group.passed ? "ok" : "FAIL"
+        return "\(name) \(count) tensors  worst \(error) (\(worst?.key ?? "none"))  tolerance \(format(group.tolerance))  \(verdict)"
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}

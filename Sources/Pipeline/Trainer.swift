@@ -1,0 +1,159 @@
+import DiMR
+import Datasets
+import Diffusion
+import Foundation
+import NN
+import Torch
+
+extension DiMRModel: DenoisingNetwork {}
+
+/// What one training step reports.
+public struct StepReport: Sendable {
+    /// The step just completed (1 for the first).
+    public let step: Int
+    /// Mean loss of the batch.
+    public let loss: Double
+    /// Learning rate used.
+    public let learningRate: Double
+    /// Gradient norm before clipping (when clipping is on).
+    public let gradNorm: Double?
+}
+
+/// A DiMR training run: model, EMA, AdamW, data order and noise generator, saved and restored as one.
+///
+/// A run resumed from a checkpoint continues exactly: the same batches, the same noise, the same
+/// optimizer state, so `n` steps straight and `k + resume + (n - k)` steps give the same losses.
+public final class Trainer {
+    /// The run's configuration.
+    public let config: TrainingConfig
+    /// The network being trained.
+    public let model: DiMRModel
+    /// The EMA of the network's parameters.
+    public let ema: ExponentialMovingAverage
+    /// The optimizer.
+    public let optimizer: AdamW
+    /// The batches.
+    public let loader: DataLoader
+    /// Steps completed.
+    public private(set) var step = 0
+    private let loss: TrainingLoss
+    private let schedule: LinearWarmup
+    private let noise: Generator
+    private let device: Device
+
+    /// Starts a new run on `images` (N, C, H, W) in [-1, 1] and int64 `labels` (N).
+    public init(config: TrainingConfig, images: Tensor, labels: Tensor, device: Device = .cpu) throws {
+        try config.validate()
+        self.config = config
+        self.device = device
+        let c = config.model.channels
+        guard images.rank == 4, images.size(1) == c, images.size(2) == config.imageSize, images.size(3) == config.imageSize else {
+            throw PipelineError("training images have shape \(images.shape); the model wants (N, \(c), \(config.imageSize), \(config.imageSize))")
+        }
+        let maxLabel = try labels.max().itemInt()
+        guard maxLabel < config.nullClass else {
+            throw PipelineError("labels go up to \(maxLabel) but the model has \(config.nullClass) classes plus the null class")
+        }
+        model = try DiMRModel(config: config.model, generator: Generator(seed: config.seed))
+        try model.to(device: device)
+        model.train()
+        ema = try ExponentialMovingAverage(of: model, decay: config.emaWarmup ? .warmup(config.emaRate) : .fixed(config.emaRate))
+        let groups = ParameterGroup.grouped(model.namedParameters(), weightDecay: ParameterGroup.noDecay(["nodecay_weight", "nodecay_bias"]))
+        optimizer = try AdamW(groups: groups, learningRate: 0, betas: (config.beta1, config.beta2), weightDecay: config.weightDecay)
+        loader = try DataLoader(images: images, labels: labels, batchSize: config.batchSize, shuffle: true, dropLast: true,
+                                randomFlip: config.randomFlip, seed: config.seed)
+        loss = TrainingLoss(schedule: try NoiseSchedule.stableDiffusion(), coefficients: config.lossCoefficients,
+                            labelDropProbability: config.labelDropProbability)
+        schedule = LinearWarmup(baseLearningRate: config.learningRate, warmupSteps: config.warmupSteps)
+        noise = try Generator(seed: config.seed &+ 1)
+    }
+
+    /// Runs one optimisation step; throws (changing nothing it has not already changed) on a non-finite loss.
+    @discardableResult
+    public func trainStep() throws -> StepReport {
+        let batch = try loader.next()
+        let x0 = try batch.images.to(device: device)                                         // (B, C, H, W)
+        let labels = try loss.dropLabels(batch.labels, nullClass: config.nullClass, generator: noise)
+        let perSample = try loss.perSample(network: model, x0: x0, classes: labels.to(device: device), generator: noise) // (B)
+        let mean = try perSample.mean()
+        let value = try mean.item()
+        guard value.isFinite else {
+            throw PipelineError("the loss became \(value) at step \(step + 1); training stopped (the last checkpoint is untouched)")
+        }
+        try optimizer.zeroGrad()
+        try mean.backward()
+        var norm: Double?
+        if let clip = config.gradClip { norm = try clipGradNorm(model.parameters, maxNorm: clip) }
+        // The authors' LambdaLR: the k-th optimizer step (k from 0) uses lr * min(k / warmup, 1).
+        let lr = schedule.learningRate(atStep: step)
+        optimizer.learningRate = lr
+        try optimizer.step()
+        try ema.update(from: model)
+        step += 1
+        return StepReport(step: step, loss: value, learningRate: lr, gradNorm: norm)
+    }
+
+    // MARK: checkpoints
+
+    /// Metadata key of the checkpoint format.
+    public static let formatKey = "format"
+    /// The format written by this version.
+    public static let format = "dimr-checkpoint/1"
+
+    /// Everything needed to resume, as tensors and string metadata.
+    public func checkpoint() throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        var tensors: [String: Tensor] = [:]
+        for (name, t) in model.stateDict() { tensors["model." + name] = t }
+        for (name, t) in ema.stateDict(prefix: "ema.") { tensors[name] = t }
+        for (name, t) in try optimizer.stateDict(prefix: "optimizer.") { tensors[name] = t }
+        for (name, t) in try loader.state().tensors(prefix: "loader.") { tensors[name] = t }
+        tensors["rng.noise"] = try noise.state()
+        let metadata = [
+            Self.formatKey: Self.format,
+            "training": try config.json(),
+            "config": try config.model.toJSON(),
+            "step": String(step),
+            "ema_updates": String(ema.updateCount),
+            "loss_coeffs": "\(config.lossCoefficients)",
+            "image_size": String(config.imageSize),
+            "null_class": String(config.nullClass),
+        ]
+        return (tensors, metadata)
+    }
+
+    /// Restores the state saved by `checkpoint()`; the configuration must match this run's.
+    public func restore(from file: SafeTensorsFile) throws {
+        guard file.metadata[Self.formatKey] == Self.format else {
+            throw PipelineError("\(file.path) is not a dimr training checkpoint (format \(file.metadata[Self.formatKey] ?? "missing"))")
+        }
+        guard let text = file.metadata["training"], let stepText = file.metadata["step"], let savedStep = Int(stepText),
+              let emaText = file.metadata["ema_updates"], let emaUpdates = Int(emaText)
+        else { throw PipelineError("\(file.path) lacks its training configuration or step count") }
+        let saved = try TrainingConfig.parse(text)
+        guard saved == config else {
+            throw PipelineError("\(file.path) was written by a run with another configuration; resume with the same options or start a new output folder")
+        }
+        let tensors = try file.tensors()
+        func section(_ prefix: String) -> [String: Tensor] {
+            var out: [String: Tensor] = [:]
+            for (k, v) in tensors where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = v }
+            return out
+        }
+        guard let rng = tensors["rng.noise"] else { throw PipelineError("\(file.path) lacks rng.noise") }
+        try model.loadStateDict(section("model."))
+        try ema.loadStateDict(section("ema."), updateCount: emaUpdates)
+        try optimizer.loadStateDict(tensors, prefix: "optimizer.")
+        try loader.restore(DataLoaderState(tensors: tensors, prefix: "loader."))
+        try noise.setState(rng)
+        step = savedStep
+    }
+
+    /// A model holding the EMA weights, in evaluation mode (for sampling).
+    public func emaModel() throws -> DiMRModel {
+        let copy = try DiMRModel(config: config.model)
+        try copy.to(device: device)
+        try ema.copy(to: copy)
+        copy.eval()
+        return copy
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+
+/// The built `dimr` executable: next to the test bundle, or in the package's default build folder.
+func dimrExecutable() throws -> String {
+    var candidates: [String] = []
+    if let own = Bundle.main.executableURL?.deletingLastPathComponent().path { candidates.append(own + "/dimr") }
+    candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/dimr")
+    let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    candidates.append(package + "/.build/debug/dimr")
+    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        throw CLIError("the dimr executable was not found (looked in \(candidates)); build it with `swift build`")
+    }
+    return found
+}
+
+/// A test failure message.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The outcome of running `dimr`.
+struct RunResult {
+    let status: Int32
+    let output: String
+    let error: String
+}
+
+/// Runs `dimr` with `arguments` and waits for it.
+@discardableResult
+func runDimr(_ arguments: [String], environment: [String: String] = [:]) throws -> RunResult {
+    let process = try startDimr(arguments, environment: environment)
+    let out = try process.stdout.fileHandleForReading.readToEnd() ?? Data()
+    let err = try process.stderr.fileHandleForReading.readToEnd() ?? Data()
+    process.process.waitUntilExit()
+    return RunResult(status: process.process.terminationStatus, output: String(decoding: out, as: UTF8.self),
+                     error: String(decoding: err, as: UTF8.self))
+}
+
+/// A started `dimr` process with its pipes.
+struct StartedProcess {
+    let process: Process
+    let stdout: Pipe
+    let stderr: Pipe
+}
+
+/// Starts `dimr` without waiting.
+func startDimr(_ arguments: [String], environment: [String: String] = [:]) throws -> StartedProcess {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try dimrExecutable())
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["OMP_NUM_THREADS"] = "1"
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    return StartedProcess(process: process, stdout: out, stderr: err)
+}
+
+/// A fresh empty folder.
+func temporaryFolder(_ name: String = #function) throws -> String {
+    let cleaned = name.filter { $0.isLetter || $0.isNumber }
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("dimr-cli-\(cleaned)-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// A two-stage model for 1x8x8 images with 3 classes + null, in the authors' JSON field names.
+let tinyModelJSON = """
+{"channels": 1, "num_classes": 4, "norm_type": "TDRMSN", "block_grad_to_lowres": false, "stage_configs": [
+ {"block_type": "TransformerBlock", "dim": 16, "hidden_dim": 32, "num_attention_heads": 2, "num_blocks": 1,
+  "max_height": 4, "max_width": 4, "image_input_ratio": 1, "input_feature_ratio": 2, "final_kernel_size": 3, "dropout_prob": 0},
+ {"block_type": "ConvNeXtBlock", "dim": 8, "hidden_dim": 16, "kernel_size": 3, "num_blocks": 1,
+  "max_height": 8, "max_width": 8, "image_input_ratio": 1, "input_feature_ratio": 1, "final_kernel_size": 3, "dropout_prob": 0}]}
+"""

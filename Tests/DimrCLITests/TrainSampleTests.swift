@@ -1,0 +1,102 @@
+import Datasets
+import Foundation
+import Testing
+import Torch
+
+/// Writes an image folder of 3 classes x 8 gray 8x8 PNGs and the tiny model's configuration.
+private func makeTinyProject() throws -> (data: String, config: String, root: String) {
+    let root = try temporaryFolder()
+    let data = root + "/data"
+    for c in 0..<3 {
+        let folder = data + "/class\(c)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for i in 0..<8 {
+            let pixels = (0..<64).map { UInt8(truncatingIfNeeded: ($0 * (c + 1) * 37 + i * 11) % 256) }
+            try PNG.write(RasterImage(width: 8, height: 8, channels: 1, pixels: pixels), to: folder + "/\(i).png")
+        }
+    }
+    let config = root + "/tiny.json"
+    try tinyModelJSON.write(toFile: config, atomically: true, encoding: .utf8)
+    return (data, config, root)
+}
+
+private func trainArguments(_ p: (data: String, config: String, root: String), steps: Int, extra: [String] = []) -> [String] {
+    ["train", "--config", p.config, "--dataset", p.data, "--image-size", "8", "--steps", String(steps),
+     "--batch-size", "4", "--warmup", "2", "--lr", "1e-3", "--checkpoint-every", "2", "--output", p.root + "/run",
+     "--log-every", "1", "--threads", "1"] + extra
+}
+
+@Suite(.serialized) struct TrainSampleTests {
+    @Test func trainResumeAndSample() throws {
+        let p = try makeTinyProject()
+        let first = try runDimr(trainArguments(p, steps: 4))
+        #expect(first.status == 0, "train failed: \(first.error)")
+        let checkpoints = try FileManager.default.contentsOfDirectory(atPath: p.root + "/run/checkpoints").sorted()
+        #expect(checkpoints == ["step-00000002.safetensors", "step-00000004.safetensors"])
+        let metrics = try String(contentsOfFile: p.root + "/run/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(metrics.count == 4)
+
+        // Running again with more steps resumes from step 4.
+        let second = try runDimr(trainArguments(p, steps: 6))
+        #expect(second.status == 0, "resume failed: \(second.error)")
+        #expect(second.output.contains("resuming from"))
+        #expect(second.output.contains("step 6"))
+
+        let out = p.root + "/samples"
+        let sample = try runDimr(["sample", p.root + "/run/checkpoints/step-00000006.safetensors", "--per-class", "2",
+                                  "--steps", "4", "--guidance", "constant", "--scale", "1.0", "--output", out, "--threads", "1"])
+        #expect(sample.status == 0, "sample failed: \(sample.error)")
+        #expect(sample.output.contains("guidance"))
+        #expect(sample.output.contains("cond + 1.0 (cond - uncond)") || sample.output.contains("constant"))
+        let grid = try PNG.read(out + "/grid.png")
+        #expect(grid.width == 2 * 10 + 2 && grid.height == 3 * 10 + 2)
+        let singles = try FileManager.default.contentsOfDirectory(atPath: out + "/images")
+        #expect(singles.count == 6)
+        let npz = try NPZ.read(out + "/samples.npz")
+        #expect(npz["arr_0"]?.shape == [6, 8, 8, 1])
+        #expect(npz["arr_1"]?.shape == [6])
+    }
+
+    @Test func changedOptionsRefuseToResume() throws {
+        let p = try makeTinyProject()
+        #expect(try runDimr(trainArguments(p, steps: 2)).status == 0)
+        let other = try runDimr(trainArguments(p, steps: 4, extra: ["--weight-decay", "0.1"]))
+        #expect(other.status != 0)
+        #expect(other.error.contains("another configuration"))
+    }
+
+    @Test func badInputsAreClearErrors() throws {
+        let missing = try runDimr(["sample", "/nonexistent/model.safetensors"])
+        #expect(missing.status != 0)
+        #expect(missing.error.contains("/nonexistent/model.safetensors"))
+        let root = try temporaryFolder()
+        try Data("not a checkpoint".utf8).write(to: URL(fileURLWithPath: root + "/bad.safetensors"))
+        let corrupt = try runDimr(["sample", root + "/bad.safetensors"])
+        #expect(corrupt.status != 0)
+        #expect(corrupt.error.contains("invalid safetensors"))
+        let preset = try runDimr(["train", "--preset", "no-such-preset", "--output", root + "/x"])
+        #expect(preset.status != 0)
+        #expect(preset.error.contains("unknown preset"))
+    }
+
+    /// Kills a training process while it writes checkpoints: every checkpoint left under its final
+    /// name must be complete, and the newest one must resume.
+    @Test func killedWriterLeavesReadableCheckpoints() throws {
+        let p = try makeTinyProject()
+        #expect(try runDimr(trainArguments(p, steps: 2)).status == 0)
+        for delay in [0.6, 1.1, 1.7] {
+            let started = try startDimr(trainArguments(p, steps: 100_000, extra: ["--checkpoint-every", "1", "--keep", "2"]))
+            Thread.sleep(forTimeInterval: delay)
+            kill(started.process.processIdentifier, SIGKILL)
+            started.process.waitUntilExit()
+            let folder = p.root + "/run/checkpoints"
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name.hasSuffix(".safetensors") && name.hasPrefix("step-") {
+                let file = try SafeTensorsFile(path: folder + "/" + name)
+                #expect(file.metadata["step"] != nil)
+                _ = try file.tensors()
+            }
+        }
+        let resumed = try runDimr(trainArguments(p, steps: 1, extra: ["--keep", "2"]))
+        #expect(resumed.status == 0, "\(resumed.error)")
+    }
+}
