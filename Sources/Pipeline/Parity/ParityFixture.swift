@@ -1,4 +1,5 @@
 import Foundation
+import DiMR
 import Torch
 
 /// A parity fixture: reference tensors made by running the authors' PyTorch DiMR, in one safetensors file

@@ -1,14 +1,15 @@
 import Foundation
 import Testing
-@testable import DiMR
+import DiMR
+import Pipeline
 import Torch
 
 @Suite("Parity with the authors' PyTorch DiMR")
 struct ParityTests {
     @Test("forward, shared-time forward, loss and gradients match the fixture",
-          arguments: Fixtures.shared + Fixtures.generated)
+          arguments: ParityFixtures.shared + ParityFixtures.generated)
     func fixtureParity(name: String) throws {
-        let fixture = try ParityFixture(path: Fixtures.path(name))
+        let fixture = try ParityFixture(path: ParityFixtures.path(name))
         let groups = try ModelParity.run(fixture)
         #expect(groups.map(\.name) == ["parameter count", "outputs (per-sample time)", "outputs (shared time)",
                                        "loss targets", "per-sample loss", "gradients"])
@@ -24,14 +25,14 @@ struct ParityTests {
 
     @Test("the per-sample and shared-time outputs differ, so both paths are exercised")
     func pathsDiffer() throws {
-        let fixture = try ParityFixture(path: Fixtures.path("tiny2r_tdrmsn.safetensors"))
+        let fixture = try ParityFixture(path: ParityFixtures.path("tiny2r_tdrmsn.safetensors"))
         let a = try fixture.tensor("output.1"), b = try fixture.tensor("output_same.1")
         #expect(try maxAbsDifference(a, b) > 1e-3)
     }
 
     @Test("a model with a wrong parameter misses the outputs by far more than the tolerance")
     func detectsWrongWeights() throws {
-        let fixture = try ParityFixture(path: Fixtures.path("tiny2r_tdrmsn.safetensors"))
+        let fixture = try ParityFixture(path: ParityFixtures.path("tiny2r_tdrmsn.safetensors"))
         let model = try fixture.makeModel()
         let bias = try #require(model.namedParameters().first { $0.name == "stages.1.blocks.0.block2.w2.bias" })
         try bias.parameter.tensor.add_(Tensor.full(bias.parameter.tensor.shape, 0.01))
@@ -45,7 +46,7 @@ struct ParityTests {
     @Test("missing tensors, bad metadata and mismatched weights give errors naming the key")
     func corruptFixtures() throws {
         let dir = try TemporaryDirectory()
-        let source = try SafeTensorsFile(path: Fixtures.path("tiny2r_ln_blockgrad.safetensors"))
+        let source = try SafeTensorsFile(path: ParityFixtures.path("tiny2r_ln_blockgrad.safetensors"))
         var tensors = try source.tensors()
         let metadata = source.metadata
 
@@ -82,56 +83,42 @@ struct ParityTests {
         #expect(message { _ = try ModelParity.run(ParityFixture(path: dir.path("dtype.safetensors"))) }
             .contains("input.y"))
 
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("tiny2r_ln_blockgrad.safetensors")))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: ParityFixtures.path("tiny2r_ln_blockgrad.safetensors")))
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: dir.path("truncated.safetensors")))
         #expect(message { _ = try ParityFixture(path: dir.path("truncated.safetensors")) } != "no error")
     }
-
-    @Test("the built dimr parity command passes on a fixture and fails on a perturbed one")
-    func commandLine() throws {
-        let dimr = try #require(builtExecutable("dimr"), "the dimr executable was not built next to the tests")
-        let ok = try run(dimr, ["parity", Fixtures.path("tiny2r_ln_blockgrad.safetensors")])
-        #expect(ok.status == 0, "\(ok.output)")
-        #expect(ok.output.contains("gradients"))
-        #expect(ok.output.contains("sampler results"))
-        #expect(ok.output.contains("parity: ok"))
-
-        let dir = try TemporaryDirectory()
-        let source = try SafeTensorsFile(path: Fixtures.path("tiny2r_ln_blockgrad.safetensors"))
-        var tensors = try source.tensors()
-        tensors["model.stages.1.output_layer.2.bias"] = try #require(tensors["model.stages.1.output_layer.2.bias"]) + 0.01
-        try SafeTensors.save(tensors, metadata: source.metadata, to: dir.path("perturbed.safetensors"))
-        let bad = try run(dimr, ["parity", dir.path("perturbed.safetensors")])
-        #expect(bad.status != 0)
-        #expect(bad.output.contains("FAIL"))
-
-        let missing = try run(dimr, ["parity", dir.path("absent.safetensors")])
-        #expect(missing.status != 0)
-        #expect(missing.output.contains("absent.safetensors"))
-    }
 }
 
-/// The path of an executable product built beside the test bundle, if present.
-func builtExecutable(_ name: String) -> String? {
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-    for _ in 0..<4 {
-        let candidate = dir.appendingPathComponent(name).path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        dir = dir.deletingLastPathComponent()
-    }
-    return nil
+/// The DiMR parity fixtures (kept with the DiMR tests).
+enum ParityFixtures {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("DiMRTests/Fixtures")
+
+    /// The path of fixture `name` (with extension).
+    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// The shared fixtures made from the authors' code (with sampler rows).
+    static let shared = ["tiny2r_tdrmsn.safetensors", "tiny2r_ln_blockgrad.safetensors"]
+    /// Fixtures made by scripts/refs/dimr_fixture.py (other norms, three resolutions).
+    static let generated = ["adarmsn2r.safetensors", "rmsn2r.safetensors", "tdrmsn3r.safetensors",
+                            "ln3r_blockgrad.safetensors"]
 }
 
-/// Runs `executable` with `arguments`; returns its exit status and combined output.
-func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+/// A temporary directory removed when the value is released.
+final class TemporaryDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("dimr-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+}
+
+/// max |a - b| as a Double.
+func maxAbsDifference(_ a: Tensor, _ b: Tensor) throws -> Double {
+    try (a.detach().to(.float64) - b.detach().to(.float64)).abs().max().item()
 }

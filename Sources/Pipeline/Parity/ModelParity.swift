@@ -1,3 +1,5 @@
+import DiMR
+import Diffusion
 import Torch
 
 /// One reference tensor compared with ours.
@@ -38,7 +40,8 @@ public struct ParityGroup: Sendable {
 }
 
 /// Checks the DiMR network against a fixture of the authors' numbers: forward with per-sample and with
-/// shared time, the multi-scale training loss and the gradient of its mean for every parameter.
+/// shared time, the multi-scale training loss (Diffusion's schedule and loss) and the gradient of its mean
+/// for every parameter.
 public enum ModelParity {
     /// Tolerance for outputs, targets, loss (and sampler results).
     public static let valueTolerance = 1e-5
@@ -101,10 +104,12 @@ public enum ModelParity {
         model.train()
         defer { model.eval() }
         try model.zeroGrad()
-        let (xn, logSNR) = try AuthorsTrainingLoss.noised(x0: x0, noise: noise, timesteps: timesteps)
+        let schedule = try NoiseSchedule.stableDiffusion()
+        let xn = try schedule.qSample(x0: x0, noise: noise, timesteps: timesteps)               // (B, C, H, W)
+        let logSNR = try NoiseSchedule.timeCondition(timesteps)                                  // (B)
         let predictions = try model.forward(xn, logSNR: logSNR, classes: y)
-        let targets = try AuthorsTrainingLoss.targets(noise: noise, levels: predictions.count)
-        let perSample = try AuthorsTrainingLoss.perSample(predictions: predictions, targets: targets, coefficients: coefficients)
+        let targets = try MultiScaleLoss.targets(noise: noise, levels: predictions.count)
+        let perSample = try MultiScaleLoss.perSample(predictions: predictions, targets: targets, coefficients: coefficients)
         try perSample.mean().backward()
 
         let targetKeys = fixture.names(withPrefix: "loss.target.")
