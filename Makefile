@@ -13,15 +13,20 @@ build: setup
 release: setup
 	$(SWIFT) build -c release
 
+BUNDLED ?= models/dimr-fmnist-3r.safetensors
+
 demo: release
 	.build/release/dimr info
+	.build/release/dimr sample $(BUNDLED) --per-class 8 --steps 20 --guidance constant --scale 1.0 --output demo
+	@echo "demo: the grid of all ten classes is demo/grid.png"
 
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
 bench: release
-	.build/release/dimr-bench
+	.build/release/dimr-bench ops
+	.build/release/dimr-bench model --preset bench --batch 32
 
 clean:
 	rm -rf .build

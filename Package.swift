@@ -54,7 +54,7 @@ let package = Package(
             dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Datasets", "Pipeline",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .executableTarget(name: "DimrBench", dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Datasets"]),
+        .executableTarget(name: "DimrBench", dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Pipeline"]),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN"], exclude: ["Fixtures"]),
         .testTarget(name: "DiMRTests", dependencies: ["DiMR"], exclude: ["Fixtures"]),

@@ -34,6 +34,9 @@ struct Options {
     /// Whether a flag was given.
     func flag(_ name: String) -> Bool { flags.contains(name) }
 
+    /// A string option, if given.
+    func string(_ name: String) -> String? { values[name] }
+
     /// A positive integer option, or `defaultValue`.
     func int(_ name: String, default defaultValue: Int) throws -> Int {
         guard let text = values[name] else { return defaultValue }
@@ -104,4 +107,10 @@ func findUpwards(_ relative: String) -> String? {
         }
     }
     return nil
+}
+
+/// The Python used for baselines: $DIMR_BENCH_PYTHON, else the nearest `.venv/bin/python`.
+func findPython() -> String? {
+    if let configured = ProcessInfo.processInfo.environment["DIMR_BENCH_PYTHON"], !configured.isEmpty { return configured }
+    return findUpwards(".venv/bin/python")
 }

@@ -142,15 +142,7 @@ enum PythonBaseline {
 
     /// Runs the script with the configured Python; never throws, a failure becomes `.skipped`.
     static func run(arguments: [String]) -> PythonBaseline {
-        let environment = ProcessInfo.processInfo.environment
-        let python: String
-        if let configured = environment["DIMR_BENCH_PYTHON"], !configured.isEmpty {
-            python = configured
-        } else if FileManager.default.isExecutableFile(atPath: ".venv/bin/python") {
-            python = ".venv/bin/python"
-        } else if let found = findUpwards(".venv/bin/python") {
-            python = found
-        } else {
+        guard let python = findPython() else {
             return .skipped("no Python found: set DIMR_BENCH_PYTHON or create ./.venv with torch")
         }
         guard let script = findUpwards("scripts/bench_ops.py") else { return .skipped("scripts/bench_ops.py not found") }

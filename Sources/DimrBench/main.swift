@@ -10,6 +10,7 @@ struct BenchmarkCommand {
 
 let commands: [BenchmarkCommand] = [
     BenchmarkCommand(name: "ops", summary: OpsBenchmark.summary, run: { try OpsBenchmark(arguments: $0).run() }),
+    BenchmarkCommand(name: "model", summary: ModelBenchmark.summary, run: { try ModelBenchmark(arguments: $0).run() }),
     BenchmarkCommand(name: "memory", summary: MemoryBenchmark.summary, run: { try MemoryBenchmark(arguments: $0).run() }),
 ]
 

@@ -11,7 +11,7 @@ struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Generate class-conditional images from a checkpoint or exported weights.",
         discussion: """
-        Writes OUTPUT/grid.png (one row per class), OUTPUT/images/NNNNN-class-K.png and OUTPUT/samples.npz \
+        Writes OUTPUT/grid.png (one row per class, labelled with the class index), OUTPUT/images/NNNNN-class-K.png and OUTPUT/samples.npz \
         (uint8 NHWC images as arr_0 and int64 labels as arr_1, the ADM evaluation-suite layout).
         Guidance rules: `constant` is cond + s (cond - uncond), i.e. standard scale 1 + s; `decayed` is \
         uncond + s(t) (cond - uncond) with s(t) rising from 1 at t = 1000 to --scale at t = 0 (--power).
@@ -83,7 +83,8 @@ struct Sample: ParsableCommand {
         FileHandle.standardError.write(Data("\n".utf8))
         let samplingSeconds = Date().timeIntervalSince(samplingStart)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        try ImageGrid.write(result.images, to: output + "/grid.png", columns: perClass)
+        let grid = try ImageGrid.tile(result.images, columns: perClass)
+        try PNG.write(RowLabels.add(to: grid, labels: classList, tileHeight: file.imageSize, padding: 2), to: output + "/grid.png")
         if !gridOnly {
             try FileManager.default.createDirectory(atPath: output + "/images", withIntermediateDirectories: true)
             let labels = try result.labels.toArray(Int64.self)

@@ -49,7 +49,12 @@ private func trainArguments(_ p: (data: String, config: String, root: String), s
         #expect(sample.output.contains("guidance"))
         #expect(sample.output.contains("cond + 1.0 (cond - uncond)") || sample.output.contains("constant"))
         let grid = try PNG.read(out + "/grid.png")
-        #expect(grid.width == 2 * 10 + 2 && grid.height == 3 * 10 + 2)
+        // Two tiles of 8 + 2 padding per row, plus a 10-pixel label margin; three class rows.
+        #expect(grid.width == 10 + 2 * 10 + 2 && grid.height == 3 * 10 + 2)
+        // The margin carries the labels: white pixels in row 1's label area, none in an empty spot.
+        let labelPixels = (12..<22).flatMap { y in (0..<10).map { x in grid[x, y, 0] } }
+        #expect(labelPixels.contains(255))
+        #expect(grid[0, 0, 0] == 0)
         let singles = try FileManager.default.contentsOfDirectory(atPath: out + "/images")
         #expect(singles.count == 6)
         let npz = try NPZ.read(out + "/samples.npz")

@@ -45,7 +45,7 @@ struct ParityTests {
 
     @Test("missing tensors, bad metadata and mismatched weights give errors naming the key")
     func corruptFixtures() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try temporaryFolder()
         let source = try SafeTensorsFile(path: ParityFixtures.path("tiny2r_ln_blockgrad.safetensors"))
         var tensors = try source.tensors()
         let metadata = source.metadata
@@ -56,36 +56,36 @@ struct ParityTests {
         }
 
         tensors["input.log_snr_same"] = nil
-        try SafeTensors.save(tensors, metadata: metadata, to: dir.path("missing.safetensors"))
-        #expect(message { _ = try ModelParity.run(ParityFixture(path: dir.path("missing.safetensors"))) }
+        try SafeTensors.save(tensors, metadata: metadata, to: dir + "/missing.safetensors")
+        #expect(message { _ = try ModelParity.run(ParityFixture(path: dir + "/missing.safetensors")) }
             .contains("input.log_snr_same"))
 
         tensors = try source.tensors()
         tensors["model.stages.0.skip_denses.0.weight"] = try Tensor.zeros([3, 3])
-        try SafeTensors.save(tensors, metadata: metadata, to: dir.path("shape.safetensors"))
-        #expect(message { _ = try ModelParity.run(ParityFixture(path: dir.path("shape.safetensors"))) }
+        try SafeTensors.save(tensors, metadata: metadata, to: dir + "/shape.safetensors")
+        #expect(message { _ = try ModelParity.run(ParityFixture(path: dir + "/shape.safetensors")) }
             .contains("stages.0.skip_denses.0.weight"))
 
         var badMetadata = metadata
         badMetadata["config"] = "{not json"
-        try SafeTensors.save(try source.tensors(), metadata: badMetadata, to: dir.path("config.safetensors"))
-        #expect(message { _ = try ParityFixture(path: dir.path("config.safetensors")) }.contains("config"))
+        try SafeTensors.save(try source.tensors(), metadata: badMetadata, to: dir + "/config.safetensors")
+        #expect(message { _ = try ParityFixture(path: dir + "/config.safetensors") }.contains("config"))
 
         badMetadata = metadata
         badMetadata["loss_coeffs"] = "[0.25]"
-        try SafeTensors.save(try source.tensors(), metadata: badMetadata, to: dir.path("coeffs.safetensors"))
-        #expect(message { _ = try ModelParity.run(ParityFixture(path: dir.path("coeffs.safetensors"))) }
+        try SafeTensors.save(try source.tensors(), metadata: badMetadata, to: dir + "/coeffs.safetensors")
+        #expect(message { _ = try ModelParity.run(ParityFixture(path: dir + "/coeffs.safetensors")) }
             .contains("loss_coeffs"))
 
         tensors = try source.tensors()
         tensors["input.y"] = try tensors["input.y"]?.to(.float32)
-        try SafeTensors.save(tensors, metadata: metadata, to: dir.path("dtype.safetensors"))
-        #expect(message { _ = try ModelParity.run(ParityFixture(path: dir.path("dtype.safetensors"))) }
+        try SafeTensors.save(tensors, metadata: metadata, to: dir + "/dtype.safetensors")
+        #expect(message { _ = try ModelParity.run(ParityFixture(path: dir + "/dtype.safetensors")) }
             .contains("input.y"))
 
         let bytes = try Data(contentsOf: URL(fileURLWithPath: ParityFixtures.path("tiny2r_ln_blockgrad.safetensors")))
-        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: dir.path("truncated.safetensors")))
-        #expect(message { _ = try ParityFixture(path: dir.path("truncated.safetensors")) } != "no error")
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: dir + "/truncated.safetensors"))
+        #expect(message { _ = try ParityFixture(path: dir + "/truncated.safetensors") } != "no error")
     }
 }
 
@@ -102,20 +102,6 @@ enum ParityFixtures {
     /// Fixtures made by scripts/refs/dimr_fixture.py (other norms, three resolutions).
     static let generated = ["adarmsn2r.safetensors", "rmsn2r.safetensors", "tdrmsn3r.safetensors",
                             "ln3r_blockgrad.safetensors"]
-}
-
-/// A temporary directory removed when the value is released.
-final class TemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("dimr-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 }
 
 /// max |a - b| as a Double.
