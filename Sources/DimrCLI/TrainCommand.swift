@@ -57,7 +57,6 @@ struct Train: ParsableCommand {
         }
         var options = RunOptions(steps: steps)
         options.checkpointEvery = checkpointEvery
-        options.keep = keep
         options.sampleEvery = sampleEvery
         options.sampleSteps = sampleSteps
         options.logEvery = logEvery

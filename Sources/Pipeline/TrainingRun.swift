@@ -26,8 +26,6 @@ public struct RunOptions: Sendable {
     public var steps: Int
     /// Save a checkpoint every this many steps (and at the end).
     public var checkpointEvery: Int = 500
-    /// Checkpoints kept.
-    public var keep: Int = 3
     /// Write a guided sample grid every this many steps (0 = never).
     public var sampleEvery: Int = 0
     /// Write a metrics record every this many steps.
