@@ -55,12 +55,14 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "DimrBench", dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Pipeline"]),
-        .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),
-        .testTarget(name: "NNTests", dependencies: ["NN"], exclude: ["Fixtures"]),
-        .testTarget(name: "DiMRTests", dependencies: ["DiMR"], exclude: ["Fixtures"]),
-        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion"], exclude: ["Fixtures"]),
+        // Float tolerances shared by the test targets (argued from float32 precision, any x86-64 CPU).
+        .target(name: "TestSupport", dependencies: ["Torch"], path: "Tests/TestSupport"),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "DiMRTests", dependencies: ["DiMR", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "DimrCLITests", dependencies: ["Torch", "Datasets", "DimrCLI"]),
     ],
     cxxLanguageStandard: .cxx17

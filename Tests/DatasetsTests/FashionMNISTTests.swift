@@ -56,7 +56,9 @@ struct FashionMNISTFacts: Decodable {
         #expect(try inner.select(dim: 0, index: 0).to(.float64).sum().item() == Double(facts.first_image_sum))
         #expect(try inner.select(dim: 0, index: facts.count - 1).to(.float64).sum().item() == Double(facts.last_image_sum))
         #expect(try inner.to(.float64).sum().item() == Double(facts.pixel_sum))
-        #expect(abs(try data.images.to(.float64).mean().item() - facts.scaled_padded_mean) < 1e-10)
+        // A float64 mean of 61 million values in [-1, 1]: libtorch's cascade sum here (at most 72
+        // roundings) and numpy's pairwise sum in the reference (fewer), relative to at most 1.
+        #expect(abs(try data.images.to(.float64).mean().item() - facts.scaled_padded_mean) <= 2 * 72 * 0x1p-53)
 
         // The scaling is byte / 127.5 - 1 in float32, as numpy's astype(float32) / 127.5 - 1.
         let values = try data.images.select(dim: 0, index: 0).flatten().toArray(Float.self)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import DiMR
 import NN
+import TestSupport
 import Torch
 
 @Suite("Gradient checkpointing")
@@ -34,8 +35,11 @@ struct CheckpointTests {
         #expect(try maxAbsDifference(outs[0], plain[0]) == 0)
         try (outs[0].square().sum() + outs[1]).backward()
         #expect(calls == 2)
-        #expect(try maxAbsDifference(#require(w.grad), gw) < 1e-6)
-        #expect(try maxAbsDifference(#require(x0.grad), gx) < 1e-6)
+        // The recomputed forward is the same; autograd may add the two outputs' gradients reaching x in
+        // another order, and that rounding passes through tanh' and the matmul's backward (4 products):
+        // well within the 16 roundings of the whole backward pass, relative to the gradients.
+        #expect(try #require(w.grad).relativeError(to: gw) <= Float32Tolerance.depth(16))
+        #expect(try #require(x0.grad).relativeError(to: gx) <= Float32Tolerance.depth(16))
     }
 
     @Test("errors of the function are rethrown and its captures are released")
@@ -88,6 +92,11 @@ struct CheckpointTests {
         for (a, b) in zip(plainGrads, ckptGrads) {
             worst = max(worst, try maxAbsDifference(a, b) / max(try b.abs().max().item(), 1e-12))
         }
-        #expect(worst < 1e-5)
+        // The two differ only in the order in which autograd adds gradients reaching a tensor used more
+        // than once (one rounding each); that difference then passes through the rest of the backward
+        // pass, whose longest chain of reductions is the network's depth: 5 Transformer blocks at dim 32
+        // (two norms of 2 * 32 + 8, attention over 65 tokens ~ 80, the MLP's 32 + 64) and 6 ConvNeXt
+        // blocks at dims 16 and 8 (a 7 x 7 depthwise convolution 49, the norm, the MLP): about 800.
+        #expect(worst <= Float32Tolerance.depth(800))
     }
 }

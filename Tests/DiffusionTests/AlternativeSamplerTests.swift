@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Torch
 @testable import Diffusion
 
@@ -30,7 +31,7 @@ struct AlternativeSamplerTests {
         let sampler = try DDIMSampler(schedule: schedule, steps: steps)
         let result = try sampler.sample(network: network, noise: Refs.tensor("solver.z"), classes: Refs.tensor("solver.y"),
                                         nullClass: Refs.nullClass, guidance: Self.guidance(rule))
-        let error = try expectMatches(result, "ddim.\(rule).\(steps)", tolerance: 1e-6)
+        let error = try expectMatches(result, "ddim.\(rule).\(steps)", tolerance: samplerTolerance(steps: steps))
         print("DDIM \(rule) \(steps) steps vs diffusers: relative error \(error)")
     }
 
@@ -47,7 +48,7 @@ struct AlternativeSamplerTests {
         let sampler = try DPMSolverPlusPlus(schedule: schedule, steps: steps)
         let result = try sampler.sample(network: network, noise: Refs.tensor("solver.z"), classes: Refs.tensor("solver.y"),
                                         nullClass: Refs.nullClass, guidance: Self.guidance(rule))
-        let error = try expectMatches(result, "dpmpp.\(rule).\(steps)", tolerance: 1e-5)
+        let error = try expectMatches(result, "dpmpp.\(rule).\(steps)", tolerance: samplerTolerance(steps: steps))
         print("DPM-Solver++ \(rule) \(steps) steps vs diffusers: relative error \(error)")
         #expect(network.calls.count == steps)
     }
@@ -94,7 +95,9 @@ struct AlternativeSamplerTests {
             // The final output is the data prediction there.
             let result = try loop.run()
             let expected = try ideal.posteriorMean(before, step: last)
-            #expect(try relativeError(result, expected) < 1e-5)
+            // The same data prediction of the same state, computed by the solver's last step and by the
+            // network directly: one step's roundings.
+            #expect(try relativeError(result, expected) <= samplerTolerance(steps: 1))
         }
         print("DPM-Solver++ vs exact ODE before the last step, 10/20/40/80 steps: \(errors)")
         // Second order: about 4x smaller for twice the steps.

@@ -51,7 +51,7 @@ struct AuthorsDPMSolverTests {
         let guidance = Self.guidance(rule, steps: steps)
         let result = try solver.sample(network: network, noise: Refs.tensor("solver.z"), classes: Refs.tensor("solver.y"),
                                        nullClass: Refs.nullClass, guidance: guidance)
-        let error = try expectMatches(result, "authors.\(rule).\(steps).\(order)", tolerance: 1e-6)
+        let error = try expectMatches(result, "authors.\(rule).\(steps).\(order)", tolerance: samplerTolerance(steps: steps))
         print("authors' DPM-Solver \(rule) \(steps) steps order \(order): relative error \(error)")
         // One network call per denoiser call, guided or not (the two passes share one batch).
         #expect(network.calls.count == steps)

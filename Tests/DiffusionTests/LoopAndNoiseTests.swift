@@ -46,10 +46,12 @@ struct LoopAndNoiseTests {
                 let image = try sampler.sample(network: AnalyticNetwork(bias: bias), noise: single,
                                                classes: Tensor([classes[i]]), nullClass: 10, guidance: guidance)
                 let reference = try batch.narrow(dim: 0, start: i, length: 1)
-                worst = max(worst, try (image - reference).abs().max().item())
+                worst = max(worst, try image.relativeError(to: reference))
             }
-            print("\(sampler.name): batch of 8 vs batches of 1, max |difference| \(worst)")
-            #expect(worst <= 1e-5, "\(sampler.name)")
+            // Another batch size may take other vector paths (another rounding order): at most the
+            // rounding of two sampler runs of 10 steps apart.
+            print("\(sampler.name): batch of 8 vs batches of 1, relative difference \(worst)")
+            #expect(worst <= samplerTolerance(steps: 10), "\(sampler.name)")
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Torch
 @testable import Diffusion
 
@@ -34,6 +35,16 @@ func expectMatches(_ actual: Tensor, _ name: String, tolerance: Double,
     #expect(error <= tolerance, "\(name): relative error \(error) > \(tolerance)", sourceLocation: sourceLocation)
     return error
 }
+
+/// The tolerance of a sampler run of `steps` steps on the analytic networks, relative to the sample.
+///
+/// Each step rounds about 20 times per element: the analytic network's output (sigmoid and a blend,
+/// 8), the guidance combination (3), the float32 step coefficients (4, computed from float64 or float32
+/// schedules) and the update itself (up to 5 for a multistep or third-order combination). A step maps an earlier error to one of
+/// at most the same size relative to the sample (the coefficients of the previous state are at most 1
+/// in the data-prediction form, and the linear networks here do not amplify), so errors add up over
+/// the steps: 20 roundings per step.
+func samplerTolerance(steps: Int) -> Double { Float32Tolerance.depth(20 * steps) }
 
 /// Whether two tensors hold the same shape, dtype and bytes.
 func identical(_ a: Tensor, _ b: Tensor) throws -> Bool {

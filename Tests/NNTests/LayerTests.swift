@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import Torch
 @testable import NN
 
@@ -7,7 +8,11 @@ struct LayerTests {
     @Test func linearForwardMatchesPyTorch() throws {
         let layer = try Linear(5, 4)
         try layer.loadStateDict(["weight": NNRefs.tensor("linear.weight"), "bias": NNRefs.tensor("linear.bias")])
-        try expectMatches(layer(NNRefs.tensor("linear.x")), "linear.out")
+        // 5 products and a bias: 6 roundings, relative to the same sums of magnitudes.
+        let x = try NNRefs.tensor("linear.x")
+        let magnitudes = try x.abs().matmul(layer.weight.tensor.abs().transpose(0, 1)) + #require(layer.bias).tensor.abs()
+        let condition = try Float32Tolerance.condition(magnitudes: magnitudes, result: NNRefs.tensor("linear.out"))
+        try expectMatches(layer(x), "linear.out", tolerance: Float32Tolerance.depth(6, condition: condition))
         #expect(layer.namedParameters().map(\.name) == ["weight", "bias"])
         #expect(try Linear(5, 4, bias: false).namedParameters().map(\.name) == ["weight"])
     }
@@ -16,30 +21,44 @@ struct LayerTests {
         let layer = try Conv2d(4, 6, kernelSize: 3, stride: 2, padding: 1, groups: 2)
         #expect(layer.weight.tensor.shape == [6, 2, 3, 3])
         try layer.loadStateDict(["weight": NNRefs.tensor("conv2d.weight"), "bias": NNRefs.tensor("conv2d.bias")])
-        try expectMatches(layer(NNRefs.tensor("conv2d.x")), "conv2d.out")
+        // 2 channels per group * 3 * 3 products and a bias: 19 roundings, relative to the magnitudes.
+        let x = try NNRefs.tensor("conv2d.x")
+        let magnitudes = try x.abs().conv2d(weight: layer.weight.tensor.abs(), bias: #require(layer.bias).tensor.abs(),
+                                            stride: [2, 2], padding: [1, 1], groups: 2)
+        let condition = try Float32Tolerance.condition(magnitudes: magnitudes, result: NNRefs.tensor("conv2d.out"))
+        try expectMatches(layer(x), "conv2d.out", tolerance: Float32Tolerance.depth(19, condition: condition))
     }
 
     @Test func convTranspose2dForwardMatchesPyTorch() throws {
         let layer = try ConvTranspose2d(4, 6, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1, groups: 2)
         #expect(layer.weight.tensor.shape == [4, 3, 3, 3])
         try layer.loadStateDict(["weight": NNRefs.tensor("convT.weight"), "bias": NNRefs.tensor("convT.bias")])
-        try expectMatches(layer(NNRefs.tensor("convT.x")), "convT.out")
+        // At most 2 channels per group * 3 * 3 products and a bias: 19 roundings, relative to the magnitudes.
+        let x = try NNRefs.tensor("convT.x")
+        let magnitudes = try x.abs().convTranspose2d(weight: layer.weight.tensor.abs(), bias: #require(layer.bias).tensor.abs(),
+                                                     stride: [2, 2], padding: [1, 1], outputPadding: [1, 1], groups: 2)
+        let condition = try Float32Tolerance.condition(magnitudes: magnitudes, result: NNRefs.tensor("convT.out"))
+        try expectMatches(layer(x), "convT.out", tolerance: Float32Tolerance.depth(19, condition: condition))
     }
 
     @Test func layerNormForwardMatchesPyTorch() throws {
         let layer = try LayerNorm(8, eps: 1e-6)
         try layer.loadStateDict(["weight": NNRefs.tensor("layernorm.weight"), "bias": NNRefs.tensor("layernorm.bias")])
-        try expectMatches(layer(NNRefs.tensor("layernorm.x")), "layernorm.out")
+        // Normalising 8 values: mean (8), variance (10), reciprocal root (2), scaling and affine map
+        // (4): 2 * 8 + 8 roundings relative to outputs of order 1.
+        let tolerance = Float32Tolerance.depth(2 * 8 + 8)
+        try expectMatches(layer(NNRefs.tensor("layernorm.x")), "layernorm.out", tolerance: tolerance)
         let plain = try LayerNorm(8, elementwiseAffine: false)
         #expect(plain.namedParameters().isEmpty)
-        try expectMatches(plain(NNRefs.tensor("layernorm.x")), "layernorm.out_plain")
+        try expectMatches(plain(NNRefs.tensor("layernorm.x")), "layernorm.out_plain", tolerance: tolerance)
         #expect(try LayerNorm(8, bias: false).namedParameters().map(\.name) == ["weight"])
     }
 
     @Test func groupNormForwardMatchesPyTorch() throws {
         let layer = try GroupNorm(groups: 3, channels: 6, eps: 1e-6)
         try layer.loadStateDict(["weight": NNRefs.tensor("groupnorm.weight"), "bias": NNRefs.tensor("groupnorm.bias")])
-        try expectMatches(layer(NNRefs.tensor("groupnorm.x")), "groupnorm.out")
+        // Each group normalises 2 channels * 3 * 3 = 18 values: 2 * 18 + 8 roundings, as layer norm.
+        try expectMatches(layer(NNRefs.tensor("groupnorm.x")), "groupnorm.out", tolerance: Float32Tolerance.depth(2 * 18 + 8))
         #expect(thrownMessage { _ = try GroupNorm(groups: 4, channels: 6) }?.contains("6 channels") == true)
     }
 
@@ -97,7 +116,10 @@ struct LayerTests {
         let grad = try #require(layer.weight.grad)
         #expect(grad.shape == [4, 5])
         // d(sum)/dW[o, i] = sum over the batch of x[:, i], the same for every output row.
-        try expectClose(grad, try x.sum(dims: [0], keepDim: true).expand([4, 5]))
+        // Both sides sum the same 3 values (2 roundings, in any order).
+        try expectClose(grad, try x.sum(dims: [0], keepDim: true).expand([4, 5]),
+                        tolerance: Float32Tolerance.depth(2, condition: Float32Tolerance.condition(
+                            magnitudes: x.abs().sum(dims: [0]), result: x.sum(dims: [0]))))
     }
 
     @Test func invalidConfigurationsThrow() {
@@ -121,7 +143,7 @@ struct LayerTests {
 }
 
 /// Expects two tensors to agree within float32 rounding.
-func expectClose(_ a: Tensor, _ b: Tensor, tolerance: Double = 1e-6, sourceLocation: SourceLocation = #_sourceLocation) throws {
+func expectClose(_ a: Tensor, _ b: Tensor, tolerance: Double, sourceLocation: SourceLocation = #_sourceLocation) throws {
     #expect(a.shape == b.shape, sourceLocation: sourceLocation)
     let error = try a.relativeError(to: b)
     #expect(error <= tolerance, "relative error \(error)", sourceLocation: sourceLocation)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Torch
 @testable import NN
 
@@ -14,8 +15,9 @@ enum NNRefs {
     static func tensor(_ name: String) throws -> Tensor { try file.get().tensor(name) }
 }
 
-/// Checks `actual` against the reference `name`: same shape and max |actual - ref| / max |ref| <= `tolerance`.
-func expectMatches(_ actual: Tensor, _ name: String, tolerance: Double = 1e-6,
+/// Checks `actual` against the reference `name`: same shape and max |actual - ref| / max |ref| <= `tolerance`,
+/// which every caller argues with `Float32Tolerance`.
+func expectMatches(_ actual: Tensor, _ name: String, tolerance: Double,
                    sourceLocation: SourceLocation = #_sourceLocation) throws {
     let expected = try NNRefs.tensor(name)
     #expect(actual.shape == expected.shape, "\(name): shape \(actual.shape), PyTorch \(expected.shape)", sourceLocation: sourceLocation)

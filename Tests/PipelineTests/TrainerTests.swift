@@ -3,6 +3,7 @@ import Diffusion
 import Foundation
 import Pipeline
 import Testing
+import TestSupport
 import Torch
 
 @Suite struct TrainerTests {
@@ -24,8 +25,10 @@ import Torch
         try second.restore(from: SafeTensorsFile(path: path))
         #expect(second.step == 10)
         for _ in 0..<10 { resumed.append(try second.trainStep().loss) }
+        // A resume restores every bit (weights, AdamW and EMA state, data order, random state) and this
+        // process runs the same kernels on the same CPU: the losses are identical, not merely close.
         let worst = zip(expected, resumed).map { abs($0 - $1) }.max() ?? 1
-        #expect(worst <= 1e-6, "20 straight vs 10 + resume + 10 differ by \(worst)")
+        #expect(worst == 0, "20 straight vs 10 + resume + 10 differ by \(worst)")
         // The losses change from step to step: the comparison is not trivially equal.
         #expect(Set(expected).count > 15)
     }
@@ -106,8 +109,13 @@ import Torch
         sampler.batchSize = 1
         let small = try sampler.sample(classes: [0, 1, 2], perClass: 3, sampler: solver, guidance: .constant(scale: 1), seed: 11)
         #expect(big.images.shape == [9, 1, 8, 8])
-        let diff = try (big.images - small.images).abs().max().item()
-        #expect(diff <= 1e-5)
+        // Another batch size may take other kernels' rounding order in every layer. The tiny network's
+        // longest chain of reductions: the Transformer block (two norms of 2 * 16 + 8, q/k/v and output
+        // projections 16 each, attention over 17 tokens ~ 25, the MLP 16 + 32) and the ConvNeXt block (3 x 3
+        // depthwise 9, norm 24, MLP 8 + 16) with the up-sampling norms: about 360 per call, plus the
+        // guidance and the solver's update (20), over 6 calls.
+        let diff = try small.images.relativeError(to: big.images)
+        #expect(diff <= Float32Tolerance.depth(6 * 380))
         #expect(try big.labels.toArray(Int64.self) == [0, 0, 0, 1, 1, 1, 2, 2, 2])
         // Different seeds give different images.
         let other = try sampler.sample(classes: [0], perClass: 1, sampler: solver, guidance: .none, seed: 12)

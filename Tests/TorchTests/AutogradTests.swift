@@ -1,9 +1,20 @@
 import Testing
+import TestSupport
 import Torch
 
 @Suite("Autograd matches PyTorch")
 struct AutogradTests {
     static let leafNames = ["x", "w", "bias", "nw", "nb", "proj"]
+
+    /// The loss's chain of roundings: the convolution (36 products and a bias, 37), layer norm over 6
+    /// (2 * 6 + 8 = 20), GELU (8), the softmax over 36 (exp 4, a sum of 36, a division: 40), the matmul
+    /// (36), the squared error's mean and the sigmoid's sum over 40 (40 + 4): about 185 forward. The
+    /// backward pass walks the same reductions again, so 2 * 185 = 370 for the gradients. Gradients of
+    /// normalisations subtract means (cancellation), but the error is measured relative to the largest
+    /// gradient, which absorbs it at these sizes. A machine-specific reading of 1.2e-6 on one AMD CPU
+    /// is what the earlier 1e-6 missed; this bound is 4.4e-5.
+    static let lossTolerance = Float32Tolerance.depth(185)
+    static let gradientTolerance = Float32Tolerance.depth(370)
 
     /// Fresh leaves that record gradients, from the reference inputs.
     func leaves() throws -> [String: Tensor] {
@@ -29,11 +40,11 @@ struct AutogradTests {
         let l = try loss(p)
         #expect(l.requiresGrad)
         #expect(!l.isLeaf)
-        try expectMatches(l, "ag_loss")
+        try expectMatches(l, "ag_loss", tolerance: Self.lossTolerance)
         try l.backward()
         for name in Self.leafNames {
             let grad = try #require(p[name]?.grad, "no gradient for \(name)")
-            try expectMatches(grad, "ag_grad_\(name)")
+            try expectMatches(grad, "ag_grad_\(name)", tolerance: Self.gradientTolerance)
         }
     }
 
@@ -42,7 +53,7 @@ struct AutogradTests {
         let inputs = try Self.leafNames.map { try #require(p[$0]) }
         let grads = try Tensor.gradients(of: [loss(p)], withRespectTo: inputs)
         for (name, grad) in zip(Self.leafNames, grads) {
-            try expectMatches(try #require(grad), "ag_grad_\(name)")
+            try expectMatches(try #require(grad), "ag_grad_\(name)", tolerance: Self.gradientTolerance)
         }
         #expect(inputs.allSatisfy { $0.grad == nil })
     }
@@ -53,13 +64,13 @@ struct AutogradTests {
         try loss(p).backward()
         let w = try #require(p["w"])
         let twice = try #require(w.grad)
-        try expectMatches(try twice / 2.0, "ag_grad_w")
+        try expectMatches(try twice / 2.0, "ag_grad_w", tolerance: Self.gradientTolerance + Float32Tolerance.depth(2))
         let reference = try Refs.tensor("out.ag_grad_w")
         #expect(try twice.relativeError(to: reference) > 0.5)
         try w.setGrad(nil)
         #expect(w.grad == nil)
         try loss(p).backward()
-        try expectMatches(try #require(w.grad), "ag_grad_w")
+        try expectMatches(try #require(w.grad), "ag_grad_w", tolerance: Self.gradientTolerance)
         try w.setGrad(Tensor.zeros(w.shape))
         #expect(try #require(w.grad).abs().sum().item() == 0)
     }

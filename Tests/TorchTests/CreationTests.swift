@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import Torch
 
 @Suite("Creation and random numbers match PyTorch")
@@ -10,15 +11,17 @@ struct CreationTests {
         #expect(try z.toArray() == [Float](repeating: 0, count: 6))
         let o = try Tensor.ones([4], dtype: .int64)
         #expect(try o.toArray() == [Int64](repeating: 1, count: 4))
-        try expectMatches(try Tensor.full([2, 3], 2.5), "full")
+        try expectMatches(try Tensor.full([2, 3], 2.5), "full", tolerance: 0)  // 2.5 is exact
         let d = try Tensor.full([1, 2], -1.25, dtype: .float64)
         #expect(try d.toArray() == [-1.25, -1.25])
     }
 
     @Test func arangeAndLinspace() throws {
-        try expectMatches(try Tensor.arange(0, 10, step: 3), "arange_int")
-        try expectMatches(try Tensor.arange(0.5, 2.0, step: 0.25, dtype: .float32), "arange_float")
-        try expectMatches(try Tensor.linspace(-1, 1, steps: 7), "linspace")
+        try expectMatches(try Tensor.arange(0, 10, step: 3), "arange_int", tolerance: 0)
+        // 0.5 + 0.25 i is exact in float32.
+        try expectMatches(try Tensor.arange(0.5, 2.0, step: 0.25, dtype: .float32), "arange_float", tolerance: 0)
+        // start + i * step (or end - (n - 1 - i) * step for the upper half): two roundings.
+        try expectMatches(try Tensor.linspace(-1, 1, steps: 7), "linspace", tolerance: Float32Tolerance.depth(2))
     }
 
     @Test func arraysRoundTrip() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Torch
 
 /// The folder holding this target's reference files.
@@ -17,8 +18,9 @@ enum Refs {
 }
 
 /// Checks `actual` against PyTorch's `out.<name>`: same shape and dtype, and for floating-point
-/// tensors max |actual - ref| / max |ref| <= `tolerance`; other dtypes must match exactly.
-func expectMatches(_ actual: Tensor, _ name: String, tolerance: Double = 1e-6,
+/// tensors max |actual - ref| / max |ref| <= `tolerance` (0: the same bytes); other dtypes must match
+/// exactly. Every caller states its tolerance, argued with `Float32Tolerance` from the depth of the op.
+func expectMatches(_ actual: Tensor, _ name: String, tolerance: Double,
                    sourceLocation: SourceLocation = #_sourceLocation) throws {
     let expected = try Refs.tensor("out.\(name)")
     #expect(actual.shape == expected.shape, "\(name): shape \(actual.shape), PyTorch \(expected.shape)", sourceLocation: sourceLocation)
@@ -30,6 +32,12 @@ func expectMatches(_ actual: Tensor, _ name: String, tolerance: Double = 1e-6,
     } else {
         #expect(try actual.bytes() == expected.bytes(), "\(name): values differ from PyTorch's", sourceLocation: sourceLocation)
     }
+}
+
+/// The condition number of sums whose terms' magnitudes sum to `magnitudes` and whose results are
+/// PyTorch's `out.<name>` (see `Float32Tolerance.condition`).
+func condition(magnitudes: Tensor, _ name: String) throws -> Double {
+    try Float32Tolerance.condition(magnitudes: magnitudes, result: Refs.tensor("out.\(name)"))
 }
 
 /// Checks that two tensors hold exactly the same shape, dtype and bytes.
