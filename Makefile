@@ -2,7 +2,7 @@
 # Both run scripts/setup.sh first, which fetches libtorch and Fashion-MNIST when missing.
 SWIFT ?= swift
 
-.PHONY: setup demo test build release bench clean
+.PHONY: setup demo test build release bench fuzz clean
 
 setup:
 	@scripts/setup.sh
@@ -27,6 +27,11 @@ test: setup
 bench: release
 	.build/release/dimr-bench ops
 	.build/release/dimr-bench model --preset bench --batch 32
+
+# libFuzzer on every reader of user files, FUZZ_SECONDS each (default 600); the corpus and any crash
+# go to Tests/FuzzCorpus/<target>/, which `make test` replays without the fuzzer.
+fuzz: setup
+	scripts/fuzz.sh
 
 clean:
 	rm -rf .build

@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .executable(name: "dimr", targets: ["DimrCLI"]),
         .executable(name: "dimr-bench", targets: ["DimrBench"]),
+        .executable(name: "dimr-fuzz", targets: ["DimrFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -55,6 +56,8 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "DimrBench", dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Pipeline"]),
+        // libFuzzer harness for the readers of user files (`make fuzz`); without the fuzzer it replays inputs.
+        .executableTarget(name: "DimrFuzz", dependencies: ["Torch", "Datasets"]),
         // Float tolerances shared by the test targets (argued from float32 precision, any x86-64 CPU).
         .target(name: "TestSupport", dependencies: ["Torch"], path: "Tests/TestSupport"),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"], exclude: ["Fixtures"]),
@@ -64,6 +67,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "DimrCLITests", dependencies: ["Torch", "Datasets", "DimrCLI"]),
+        .testTarget(name: "DimrFuzzTests", dependencies: ["DimrFuzz"]),
     ],
     cxxLanguageStandard: .cxx17
 )
