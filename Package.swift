@@ -33,6 +33,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .target(
@@ -43,12 +44,12 @@ let package = Package(
             ],
             linkerSettings: torchLinker
         ),
-        .target(name: "Torch", dependencies: ["CTorch"]),
+        .target(name: "Torch", dependencies: ["CTorch", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "NN", dependencies: ["Torch"]),
         .target(name: "DiMR", dependencies: ["NN"]),
         .target(name: "Diffusion", dependencies: ["Torch"]),
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        .target(name: "Datasets", dependencies: ["Torch", "CZlib"], linkerSettings: [.linkedLibrary("z")]),
+        .systemLibrary(name: "CDimrZlib", path: "Sources/CDimrZlib"),
+        .target(name: "Datasets", dependencies: ["Torch", "CDimrZlib"], linkerSettings: [.linkedLibrary("z")]),
         .target(name: "Pipeline", dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Datasets"]),
         .executableTarget(
             name: "DimrCLI",

@@ -97,6 +97,15 @@ ct_tensor ct_from_bytes(const void *data, size_t nbytes, const int64_t *d, int n
     return wrap(t);
   })
 }
+void *ct_data_ptr(ct_tensor t) {
+  CT_GUARD(nullptr, {
+    auto &x = T(t);
+    if (!x.device().is_cpu() || !x.is_contiguous() || x.nbytes() == 0)
+      throw std::invalid_argument("ct_data_ptr needs a non-empty contiguous CPU tensor");
+    return x.data_ptr();
+  })
+}
+
 int ct_copy_to_bytes(ct_tensor t, void *out, size_t nbytes) {
   CT_STATUS({
     auto c = T(t).detach().to(at::kCPU).contiguous();

@@ -173,6 +173,9 @@ ct_tensor ct_squeeze(ct_tensor a, int64_t dim) { CT_TENSOR(T(a).squeeze(dim)) }
 ct_tensor ct_unsqueeze(ct_tensor a, int64_t dim) { CT_TENSOR(T(a).unsqueeze(dim)) }
 ct_tensor ct_flatten(ct_tensor a, int64_t s, int64_t e) { CT_TENSOR(T(a).flatten(s, e)) }
 ct_tensor ct_narrow(ct_tensor a, int64_t dim, int64_t start, int64_t len) { CT_TENSOR(T(a).narrow(dim, start, len)) }
+ct_tensor ct_as_strided(ct_tensor a, const int64_t *sizes, const int64_t *strides, int n, int64_t offset) {
+  CT_TENSOR(T(a).as_strided(dims(sizes, n), dims(strides, n), offset))
+}
 ct_tensor ct_slice(ct_tensor a, int64_t dim, int64_t start, int64_t end, int64_t step) {
   CT_TENSOR(T(a).slice(dim, start, end, step))
 }

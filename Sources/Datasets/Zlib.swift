@@ -1,4 +1,4 @@
-import CZlib
+import CDimrZlib
 import Foundation
 
 /// Compression and checksums through the system zlib.
@@ -29,7 +29,7 @@ public enum Zlib {
             var left = buffer.count
             while left > 0, let pointer = base {
                 let step = Swift.min(left, Int(UInt32.max >> 1))
-                value = CZlib.crc32(value, pointer, uInt(step))
+                value = CDimrZlib.crc32(value, pointer, uInt(step))
                 base = pointer + step
                 left -= step
             }

@@ -21,6 +21,15 @@ extension Tensor {
         try wrap(ct_transpose(handle, Int64(d0), Int64(d1)))
     }
 
+    /// A view of this tensor's storage with the given shape, strides (in elements) and element offset,
+    /// as `torch.as_strided`. libtorch checks that the view stays inside the storage.
+    public func asStrided(_ shape: [Int], strides: [Int], offset: Int = 0) throws -> Tensor {
+        precondition(shape.count == strides.count, "asStrided takes one stride per dimension")
+        return try withInt64s(shape) { sizes, n in
+            try withInt64s(strides) { steps, _ in try wrap(ct_as_strided(handle, sizes, steps, n, Int64(offset))) }
+        }
+    }
+
     /// A tensor with C-contiguous memory (self when already so).
     public func contiguous() throws -> Tensor { try wrap(ct_contiguous(handle)) }
 

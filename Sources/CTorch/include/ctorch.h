@@ -52,6 +52,8 @@ ct_tensor ct_arange(double start, double end, double step, int dtype, int dev_ty
 ct_tensor ct_linspace(double start, double end, int64_t steps, int dtype, int dev_type, int dev_index);
 ct_tensor ct_from_bytes(const void *data, size_t nbytes, const int64_t *dims, int ndim, int dtype);
 int ct_copy_to_bytes(ct_tensor t, void *out, size_t nbytes);
+// The bytes of a non-empty contiguous CPU tensor, valid while the tensor lives; NULL on error.
+void *ct_data_ptr(ct_tensor t);
 ct_tensor ct_scalar_tensor(double value, int dtype);
 int ct_item_double(ct_tensor t, double *out);
 int ct_item_int64(ct_tensor t, int64_t *out);
@@ -142,6 +144,7 @@ ct_tensor ct_squeeze(ct_tensor a, int64_t dim);
 ct_tensor ct_unsqueeze(ct_tensor a, int64_t dim);
 ct_tensor ct_flatten(ct_tensor a, int64_t start, int64_t end);
 ct_tensor ct_narrow(ct_tensor a, int64_t dim, int64_t start, int64_t length);
+ct_tensor ct_as_strided(ct_tensor a, const int64_t *sizes, const int64_t *strides, int ndim, int64_t offset);
 ct_tensor ct_slice(ct_tensor a, int64_t dim, int64_t start, int64_t end, int64_t step);
 ct_tensor ct_select(ct_tensor a, int64_t dim, int64_t index);
 ct_tensor ct_index_select(ct_tensor a, int64_t dim, ct_tensor index);

@@ -1,0 +1,93 @@
+import Foundation
+import ZIPFoundation
+
+/// A PyTorch checkpoint written by `torch.save` (the zip format of torch 1.6 and later).
+///
+/// The file is a zip archive whose entries sit under one top folder (its name varies): `data.pkl`, a
+/// pickle of the saved object, and `data/<key>`, one entry per storage; `byteorder`, `version` and
+/// other records may be there or not. The pickle runs in a restricted unpickler (`PickleMachine`):
+/// only state dicts of tensors load, as with `torch.load(weights_only=True)`.
+///
+/// Storage bytes are read through ZIPFoundation straight into the memory of the tensors that hold
+/// them, a chunk at a time, so a 2 GB checkpoint needs its tensors' memory and not a second copy of
+/// the file. Errors name the file and what is wrong with it; nothing is allocated from a size the
+/// archive's directory has not vouched for.
+public struct PyTorchCheckpoint {
+    /// The state dict's tensors by name, in the order the pickle stores them.
+    public let tensors: [(name: String, tensor: Tensor)]
+    /// Where the state dict sat inside the saved object (e.g. `["model"]`); empty when the file is one.
+    public let location: [String]
+    /// Prefixes removed from every name (`module.` from DataParallel, `_orig_mod.` from torch.compile).
+    public let strippedPrefixes: [String]
+
+    /// The tensors as a dictionary.
+    public var stateDict: [String: Tensor] { Dictionary(tensors, uniquingKeysWith: { first, _ in first }) }
+
+    /// Reads the checkpoint at `path`.
+    ///
+    /// - Throws: `TorchError` naming the file when it is not a zip, lacks `data.pkl` or a storage,
+    ///   names a global other than the state-dict ones, or describes a tensor outside its storage.
+    public init(path: String) throws {
+        let archive: Archive
+        do {
+            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? "not a zip archive (torch.save's format since PyTorch 1.6)" : "no such file"
+            throw TorchError("cannot read PyTorch checkpoint \(path): \(reason)")
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value ?? 0
+        try self.init(archive: archive, fileSize: size, what: path)
+    }
+
+    /// Reads a checkpoint held in memory (tests and the fuzzer).
+    public init(data: Data, what: String = "PyTorch checkpoint") throws {
+        let archive: Archive
+        do {
+            archive = try Archive(data: data, accessMode: .read)
+        } catch {
+            throw TorchError("\(what): not a zip archive (torch.save's format since PyTorch 1.6)")
+        }
+        try self.init(archive: archive, fileSize: UInt64(data.count), what: what)
+    }
+
+    private init(archive: Archive, fileSize: UInt64, what: String) throws {
+        let reader = ArchiveReader(archive: archive, fileSize: fileSize, what: what)
+        let (prefix, pickleEntry) = try reader.findPickle()
+        let pickle = try reader.read(pickleEntry, limit: ArchiveReader.pickleLimit, name: "data.pkl")
+        let root = try PickleMachine.load(pickle, what: "\(what): data.pkl")
+        let found = try StateDictSearch.find(in: root, what: what)
+        var storages: [String: Tensor] = [:]
+        var tensors: [(String, Tensor)] = []
+        for (name, view) in found.tensors {
+            let storage: Tensor
+            if let loaded = storages[view.storage.key] {
+                storage = loaded
+            } else {
+                storage = try reader.storage(view.storage, prefix: prefix)
+                storages[view.storage.key] = storage
+            }
+            tensors.append((name, try Self.materialize(view, from: storage)))
+        }
+        (self.tensors, self.strippedPrefixes) = StateDictSearch.stripPrefixes(tensors)
+        location = found.location
+    }
+
+    /// The tensor a view describes: the storage itself reshaped when the view covers it in order,
+    /// otherwise a contiguous copy of the strided view.
+    private static func materialize(_ view: PickleTensor, from storage: Tensor) throws -> Tensor {
+        let count = view.shape.reduce(1, *)   // checked by TensorView.check
+        var contiguous = true
+        var expected = 1
+        for (size, stride) in zip(view.shape, view.strides).reversed() where size != 1 {
+            if stride != expected { contiguous = false }
+            expected *= size
+        }
+        if view.offset == 0, count == view.storage.count, contiguous {
+            return try storage.reshape(view.shape)
+        }
+        // A copy of its own, so that a small view does not keep a large storage alive.
+        let copy = try Tensor.empty(view.shape, dtype: view.storage.dtype)
+        try copy.copy_(storage.asStrided(view.shape, strides: view.strides, offset: view.offset))
+        return copy
+    }
+}
