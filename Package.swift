@@ -49,7 +49,9 @@ let package = Package(
         .target(name: "DiMR", dependencies: ["NN"]),
         .target(name: "Diffusion", dependencies: ["Torch"]),
         .systemLibrary(name: "CDimrZlib", path: "Sources/CDimrZlib"),
-        .target(name: "Datasets", dependencies: ["Torch", "CDimrZlib"], linkerSettings: [.linkedLibrary("z")]),
+        // libpng and libjpeg-turbo (Debian's libpng-dev, libjpeg62-turbo-dev) behind a small C shim.
+        .target(name: "CImageCodecs", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
+        .target(name: "Datasets", dependencies: ["Torch", "CDimrZlib", "CImageCodecs"], linkerSettings: [.linkedLibrary("z")]),
         .target(name: "Pipeline", dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Datasets"]),
         .executableTarget(
             name: "DimrCLI",

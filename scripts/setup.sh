@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fetches what the build and the tests need, once: libtorch (unpacked from a PyTorch wheel into
-# .deps/torch) and Fashion-MNIST (Debian's dataset-fashion-mnist). Quick when both are present.
+# .deps/torch), the PNG and JPEG libraries (Debian's libpng-dev, libjpeg62-turbo-dev) and
+# Fashion-MNIST (Debian's dataset-fashion-mnist). Quick when all are present.
 # LIBTORCH=/path/to/libtorch uses another install (a folder with include/ and lib/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,12 +68,24 @@ else
   fi
 fi
 
+apt_install() {  # Debian packages; tries again after refreshing the package lists
+  local SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -q "$@" >/dev/null 2>&1 \
+    || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q "$@" >/dev/null; }
+}
+
+codecs=()
+[ -f /usr/include/png.h ] || codecs+=(libpng-dev)
+[ -f /usr/include/jpeglib.h ] || codecs+=(libjpeg62-turbo-dev)
+if [ ${#codecs[@]} -gt 0 ]; then
+  say "installing Debian's ${codecs[*]} (PNG and JPEG decoding) ..."
+  apt_install "${codecs[@]}" || die "could not install ${codecs[*]} with apt-get; install them (the build links libpng and libjpeg)."
+fi
+
 FMNIST=/usr/share/datasets/fashion-mnist
 if [ ! -f "$FMNIST/train-images-idx3-ubyte.gz" ]; then
   say "installing Debian's dataset-fashion-mnist ..."
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 \
-    || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q dataset-fashion-mnist >/dev/null; } \
+  apt_install dataset-fashion-mnist \
     || die "could not install dataset-fashion-mnist with apt-get; install it, or point DIMR_FASHION_MNIST at the IDX files."
 fi

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import DiMR
 import Diffusion
 import Foundation
@@ -18,9 +19,13 @@ struct Train: ParsableCommand {
     @Option(help: "Model preset (see `dimr info --presets`).") var preset: String = "fmnist-2r"
     @Option(help: "Model configuration JSON file in the authors' field names (overrides --preset).") var config: String?
     @Option(help: "Loss weight per stage, low resolution first, comma-separated (default: the preset's).") var lossCoeffs: String?
-    @Option(help: "Training data: fashion-mnist, or a folder with one PNG subfolder per class.") var dataset: String = "fashion-mnist"
+    @Option(help: "Training data: fashion-mnist, or a folder with one subfolder of PNG/JPEG images per class.") var dataset: String = "fashion-mnist"
     @Option(help: "Folder of the Fashion-MNIST IDX files (default: Debian's).") var dataDir: String?
     @Option(help: "Image side for --dataset FOLDER (default: the preset's).") var imageSize: Int?
+    @Flag(help: "Leave out image files that cannot be decoded or have the wrong size (counted and listed) instead of stopping.")
+    var skipBadImages = false
+    @Option(help: "Refuse images of more pixels than this, from their header (the default is PIL's MAX_IMAGE_PIXELS).")
+    var maxImagePixels: Int = ImageDecoder.defaultMaxPixels
     @Option(help: "Output folder.") var output: String = "runs/train"
     @Option(help: "Train until this many steps in total.") var steps: Int = 1000
     @Option(help: "Images per step.") var batchSize: Int = 64
@@ -43,13 +48,20 @@ struct Train: ParsableCommand {
     @Option(help: "Device: cpu or cuda[:N].") var device: String = "cpu"
 
     func run() throws {
+        guard maxImagePixels > 0 else { throw ValidationError("--max-image-pixels must be positive, got \(maxImagePixels)") }
         if let threads { Torch.numThreads = threads }
         guard let device = Device(parsing: device) else { throw ValidationError("unknown device \(self.device)") }
         let trainingConfig = try makeConfig()
         Interrupt.install()
-        let run = try TrainingRun(directory: output, config: trainingConfig, keep: keep, device: device)
+        let run = try TrainingRun(directory: output, config: trainingConfig, keep: keep, device: device,
+                                  imageOptions: ImageLoadOptions(maxPixels: maxImagePixels, skipBadFiles: skipBadImages))
         let model = run.trainer.model
         print("model: \(model.parameterCount) parameters, \(trainingConfig.model.stageConfigs.count) stages; data: \(trainingConfig.dataset.description), \(run.trainer.loader.count) images")
+        if !run.skippedImages.isEmpty {
+            print("skipped \(run.skippedImages.count) bad image files (--skip-bad-images):")
+            for file in run.skippedImages.prefix(5) { print("  \(file.reason)") }
+            if run.skippedImages.count > 5 { print("  ... and \(run.skippedImages.count - 5) more") }
+        }
         if let from = run.resumedFrom { print("resuming from \(from) at step \(run.trainer.step)") }
         guard run.trainer.step < steps else {
             print("already at step \(run.trainer.step) >= --steps \(steps); nothing to do")

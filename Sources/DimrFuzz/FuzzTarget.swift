@@ -11,9 +11,12 @@ import Torch
 enum FuzzTarget: String, CaseIterable, Sendable {
     case safetensors
     case png
+    case jpeg
     case npy
     case npz
     case idx
+    case pth
+    case pickle
 
     /// Feeds `bytes` to the reader; returns a one-line outcome (for the replay tool).
     @discardableResult
@@ -27,6 +30,12 @@ enum FuzzTarget: String, CaseIterable, Sendable {
                 }
             case .png:
                 _ = try PNG.decode(bytes)
+            case .jpeg:
+                _ = try JPEG.decode(bytes)
+            case .pth:
+                for (_, tensor) in try PyTorchCheckpoint(data: Data(bytes)).tensors { _ = try tensor.sum() }
+            case .pickle:
+                _ = try PyTorchCheckpoint.unpickle(bytes)
             case .npy:
                 _ = try NPYArray(parsing: bytes).tensor()
             case .npz:

@@ -5,7 +5,7 @@ import Foundation
 public enum DatasetSpec: Codable, Equatable, Sendable {
     /// Fashion-MNIST's training split (Debian's dataset-fashion-mnist, or a folder of the IDX files).
     case fashionMNIST(directory: String?)
-    /// A folder with one subfolder of PNG images per class.
+    /// A folder with one subfolder of PNG or JPEG images per class.
     case imageFolder(path: String)
 
     /// A short description for logs.

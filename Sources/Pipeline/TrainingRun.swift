@@ -5,18 +5,22 @@ import Foundation
 import NN
 import Torch
 
-/// Loads the images a `DatasetSpec` names, as (N, C, S, S) float32 in [-1, 1] and int64 labels.
-public func loadTrainingImages(_ spec: DatasetSpec, imageSize: Int, channels: Int) throws -> (images: Tensor, labels: Tensor) {
+/// Loads the images a `DatasetSpec` names, as (N, C, S, S) float32 in [-1, 1] and int64 labels, with the
+/// image files left out by `options.skipBadFiles`.
+public func loadTrainingImages(_ spec: DatasetSpec, imageSize: Int, channels: Int,
+                               options: ImageLoadOptions = ImageLoadOptions()) throws
+    -> (images: Tensor, labels: Tensor, skipped: [SkippedFile]) {
     switch spec {
     case .fashionMNIST(let directory):
         guard channels == 1, imageSize == FashionMNIST.side else {
             throw PipelineError("Fashion-MNIST images are 1x\(FashionMNIST.side)x\(FashionMNIST.side); the model wants \(channels)x\(imageSize)x\(imageSize)")
         }
         let data = try FashionMNIST(split: .train, directory: directory)
-        return (data.images, data.labels)
+        return (data.images, data.labels, [])
     case .imageFolder(let path):
-        let data = try ImageFolder(directory: path, width: imageSize, height: imageSize, channels: channels)
-        return (data.images, data.labels)
+        let data = try ImageFolder(directory: path, width: imageSize, height: imageSize, channels: channels,
+                                   options: options)
+        return (data.images, data.labels, data.skipped)
     }
 }
 
@@ -49,13 +53,18 @@ public final class TrainingRun {
     private let metrics: MetricsLog
     /// Whether the run continued from a checkpoint, and from which.
     public let resumedFrom: String?
+    /// Image files left out of the data by `imageOptions.skipBadFiles`.
+    public let skippedImages: [SkippedFile]
 
     /// Opens `directory`: resumes from its newest checkpoint when there is one (the configuration
-    /// must then match), else starts a new run with `config`.
-    public init(directory: String, config: TrainingConfig, keep: Int = 3, device: Device = .cpu) throws {
+    /// must then match), else starts a new run with `config`. `imageOptions` says how an image folder is read.
+    public init(directory: String, config: TrainingConfig, keep: Int = 3, device: Device = .cpu,
+                imageOptions: ImageLoadOptions = ImageLoadOptions()) throws {
         self.directory = directory
         store = try CheckpointStore(directory: directory + "/checkpoints", keep: keep)
-        let (images, labels) = try loadTrainingImages(config.dataset, imageSize: config.imageSize, channels: config.model.channels)
+        let (images, labels, skipped) = try loadTrainingImages(config.dataset, imageSize: config.imageSize,
+                                                               channels: config.model.channels, options: imageOptions)
+        skippedImages = skipped
         trainer = try Trainer(config: config, images: images, labels: labels, device: device)
         if let latest = store.latest {
             let file: SafeTensorsFile

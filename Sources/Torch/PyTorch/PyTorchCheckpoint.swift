@@ -72,6 +72,13 @@ public struct PyTorchCheckpoint {
         location = found.location
     }
 
+    /// Runs a `data.pkl` in the restricted unpickler and returns the object it describes.
+    ///
+    /// - Throws: `TorchError` for a global other than the state-dict ones, a malformed or truncated pickle.
+    public static func unpickle(_ bytes: [UInt8], what: String = "pickle") throws -> PickleValue {
+        try PickleMachine.load(bytes, what: what)
+    }
+
     /// The tensor a view describes: the storage itself reshaped when the view covers it in order,
     /// otherwise a contiguous copy of the strided view.
     private static func materialize(_ view: PickleTensor, from storage: Tensor) throws -> Tensor {
