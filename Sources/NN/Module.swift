@@ -135,8 +135,11 @@ open class Module: @unchecked Sendable {
     /// Copies values from `state` into the parameters and buffers, converting dtype and device.
     ///
     /// With `strict` (the default) every key must match: missing, unexpected and wrongly shaped
-    /// keys are all reported by name in one error, and nothing is changed.
-    public func loadStateDict(_ state: [String: Tensor], strict: Bool = true) throws {
+    /// keys are all reported by name in one error, and nothing is changed. With `assign`, parameters
+    /// and buffers take the given tensors themselves (converted to their dtype and device, made
+    /// contiguous) instead of copies, as `load_state_dict(assign=True)`: loading a large checkpoint
+    /// into a model built under `Init.skipping` then holds the weights once, not twice.
+    public func loadStateDict(_ state: [String: Tensor], strict: Bool = true, assign: Bool = false) throws {
         var targets: [String: Tensor] = [:]
         for (name, p) in namedParameters() { targets[name] = p.tensor }
         for (name, b) in namedBuffers() { targets[name] = b }
@@ -154,10 +157,27 @@ open class Module: @unchecked Sendable {
         if strict && !unexpected.isEmpty { problems.append("unexpected keys: \(unexpected.joined(separator: ", "))") }
         if !wrongShape.isEmpty { problems.append("wrong shapes: \(wrongShape.joined(separator: "; "))") }
         if !problems.isEmpty { throw TorchError("state dict does not fit \(type(of: self)): " + problems.joined(separator: "; ")) }
+        if assign {
+            for (prefix, module) in namedModules() { try module.assignOwn(state, prefix: prefix.isEmpty ? "" : prefix + ".") }
+            return
+        }
         try withNoGrad {
             for (name, target) in targets {
                 if let source = state[name] { try target.copy_(source) }
             }
+        }
+    }
+
+    /// Replaces this module's own parameters and buffers by the tensors of `state` named `prefix + name`.
+    private func assignOwn(_ state: [String: Tensor], prefix: String) throws {
+        func converted(_ source: Tensor, like target: Tensor) throws -> Tensor {
+            try source.to(target.dtype, device: target.device).contiguous()
+        }
+        for slot in parameterSlots {
+            if let source = state[prefix + slot.name] { try slot.parameter.assign(converted(source, like: slot.parameter.tensor)) }
+        }
+        for i in bufferSlots.indices {
+            if let source = state[prefix + bufferSlots[i].name] { bufferSlots[i].tensor = try converted(source, like: bufferSlots[i].tensor) }
         }
     }
 

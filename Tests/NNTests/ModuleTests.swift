@@ -116,3 +116,23 @@ struct ModuleTests {
         #expect(dropout.isTraining && net.stages[0].isTraining)
     }
 }
+
+@Suite("Building for a checkpoint")
+struct LoadingWithoutInitialisationTests {
+    @Test("Init.skipping draws nothing and assign-loading takes the given tensors")
+    func skipAndAssign() throws {
+        let used = try Generator(seed: 3), fresh = try Generator(seed: 3)
+        let layer = try Init.skipping { try Linear(4, 3, generator: used) }
+        // No number was drawn: the generator is where a fresh one is.
+        #expect(try identical(Tensor.randn([5], generator: used), Tensor.randn([5], generator: fresh)))
+        let weight = try Tensor.randn([3, 4], generator: Generator(seed: 4))
+        let bias = try Tensor.randn([3], dtype: .float64, generator: Generator(seed: 5))
+        try layer.loadStateDict(["weight": weight, "bias": bias], assign: true)
+        #expect(try identical(layer.weight.tensor.detach(), weight))
+        #expect(layer.bias?.tensor.dtype == .float32, "assigned tensors take the parameter's dtype")
+        #expect(try identical(#require(layer.bias).tensor.detach(), bias.to(.float32)))
+        #expect(layer.weight.tensor.requiresGrad)
+        // Strict checks still apply before anything is assigned.
+        #expect(throws: TorchError.self) { try layer.loadStateDict(["weight": weight], assign: true) }
+    }
+}
