@@ -32,6 +32,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .target(
@@ -46,8 +47,9 @@ let package = Package(
         .target(name: "NN", dependencies: ["Torch"]),
         .target(name: "DiMR", dependencies: ["NN"]),
         .target(name: "Diffusion", dependencies: ["Torch"]),
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        .target(name: "Datasets", dependencies: ["Torch", "CZlib"], linkerSettings: [.linkedLibrary("z")]),
+        .systemLibrary(name: "CZlibShim", path: "Sources/CZlibShim"),
+        .target(name: "Datasets", dependencies: ["Torch", "CZlibShim", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                linkerSettings: [.linkedLibrary("z")]),
         .target(name: "Pipeline", dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Datasets"]),
         .executableTarget(
             name: "DimrCLI",
