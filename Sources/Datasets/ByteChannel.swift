@@ -23,7 +23,7 @@ final class ByteChannel: @unchecked Sendable {
         while offset < bytes.count {
             while available >= capacity && failure == nil { condition.wait() }
             if let failure { throw failure }
-            if head > 0 {
+            if head >= capacity / 2 {
                 pending.removeFirst(head)
                 head = 0
             }

@@ -42,7 +42,7 @@ public struct IDXArray: Sendable, Equatable {
     /// longer file): its own size field is not trusted, and memory grows with the output produced.
     public init(fileBytes raw: Data, what: String = "IDX data") throws {
         guard raw.count >= 2, raw[raw.startIndex] == 0x1f, raw[raw.startIndex + 1] == 0x8b else {
-            try self.init(parsing: [UInt8](raw), what: what)
+            try self.init(parsing: raw, what: what)
             return
         }
         let inflater = try Zlib.Inflater(raw, format: .gzip, what: what)

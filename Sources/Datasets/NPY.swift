@@ -38,12 +38,12 @@ public struct NPYArray: Sendable, Equatable {
     /// Throws `DatasetError` naming `what`: bad magic or version, a header that is not the dict
     /// NumPy writes, an unsupported type, Fortran order, a shape whose byte count overflows, or a data
     /// size that differs from the shape's (checked before any copy).
-    public init(parsing bytes: [UInt8], what: String = "npy data") throws {
+    public init<C: RandomAccessCollection<UInt8>>(parsing bytes: C, what: String = "npy data") throws {
         let header = try NPYHeader.parse(bytes, what: what)
         guard bytes.count - header.dataStart == header.byteCount else {
             throw DatasetError("\(what): shape \(header.shape) of \(header.dtype) needs \(header.byteCount) data bytes, found \(bytes.count - header.dataStart)")
         }
-        self.init(dtype: header.dtype, shape: header.shape, data: Array(bytes[header.dataStart...]))
+        self.init(dtype: header.dtype, shape: header.shape, data: Array(bytes.dropFirst(header.dataStart)))
     }
 }
 

@@ -16,9 +16,10 @@ struct NPYHeader {
     static let types: [String: DType] = ["|u1": .uint8, "<u1": .uint8, "u1": .uint8, "|b1": .bool, "<i4": .int32,
                                          "<i8": .int64, "<f2": .float16, "<f4": .float32, "<f8": .float64]
 
-    /// Parses the magic, version, header length and dict at the start of `bytes`.
-    static func parse(_ bytes: [UInt8], what: String) throws -> NPYHeader {
+    /// Parses the magic, version, header length and dict at the start of `file` (offsets are from its start).
+    static func parse<C: RandomAccessCollection<UInt8>>(_ file: C, what: String) throws -> NPYHeader {
         func fail(_ why: String) -> DatasetError { DatasetError("\(what): \(why)") }
+        let bytes = Array(file.prefix(12))
         guard bytes.count >= 10 else { throw fail("truncated npy file (\(bytes.count) bytes)") }
         guard Array(bytes.prefix(6)) == NPY.magic else { throw fail("not an npy file (bad magic)") }
         let major = bytes[6]
@@ -27,10 +28,10 @@ struct NPYHeader {
         guard bytes.count >= 8 + lengthSize else { throw fail("truncated npy header") }
         let length = (0..<lengthSize).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }  // at most 2^32 - 1
         let dataStart = 8 + lengthSize + length
-        guard dataStart <= bytes.count else {
-            throw fail("npy header declares \(length) bytes but the file has \(bytes.count - 8 - lengthSize) after it (truncated?)")
+        guard dataStart <= file.count else {
+            throw fail("npy header declares \(length) bytes but the file has \(file.count - 8 - lengthSize) after it (truncated?)")
         }
-        var parser = DictParser(text: Array(bytes[(8 + lengthSize)..<dataStart]), fail: fail)
+        var parser = DictParser(text: Array(file.dropFirst(8 + lengthSize).prefix(length)), fail: fail)
         let dict = try parser.parseHeader()
         guard Set(dict.keys) == ["descr", "fortran_order", "shape"] else {
             throw fail("npy header must hold exactly 'descr', 'fortran_order' and 'shape', found \(dict.keys.sorted())")

@@ -48,7 +48,10 @@ public enum NPZ {
         var arrays: [String: NPYArray] = [:]
         for entry in zip.entries where entry.name.hasSuffix(".npy") {
             let name = String(entry.name.dropLast(4))
-            arrays[name] = try NPYArray(parsing: zip.contents(of: entry), what: "\(path): \(entry.name)")
+            // Stored entries are parsed where they lie in the mapped file: their bytes are copied once.
+            let what = "\(path): \(entry.name)"
+            arrays[name] = entry.method == 0 ? try NPYArray(parsing: zip.checkedStoredData(of: entry), what: what)
+                                             : try NPYArray(parsing: zip.contents(of: entry), what: what)
         }
         return arrays
     }

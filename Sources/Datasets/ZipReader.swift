@@ -133,6 +133,14 @@ public struct ZipReader: Sendable {
         return data[(data.startIndex + range.lowerBound)..<(data.startIndex + range.upperBound)]
     }
 
+    /// The bytes of a stored entry as a slice of the mapped file, after checking their CRC-32.
+    public func checkedStoredData(of entry: Entry) throws -> Data {
+        let bytes = try storedData(of: entry)
+        let crc = Zlib.crc32(bytes)
+        guard crc == entry.crc else { throw fail(entry, "CRC mismatch (stored \(entry.crc), computed \(crc))") }
+        return bytes
+    }
+
     /// The byte range of an entry's stored data, after checking its local header.
     private func dataRange(of entry: Entry) throws -> Range<Int> {
         guard entry.flags & 1 == 0 else { throw fail(entry, "encrypted entries are not supported") }
