@@ -44,14 +44,15 @@ let package = Package(
             ],
             linkerSettings: torchLinker
         ),
-        .target(name: "Torch", dependencies: ["CTorch", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        // Torch reads zip archives (NPZ, .pth) and zlib streams itself: see ZipReader for why.
+        .target(name: "Torch", dependencies: ["CTorch", "CZlibShim"], linkerSettings: [.linkedLibrary("z")]),
         .target(name: "NN", dependencies: ["Torch"]),
         .target(name: "DiMR", dependencies: ["NN"]),
         .target(name: "Diffusion", dependencies: ["Torch"]),
-        .systemLibrary(name: "CDimrZlib", path: "Sources/CDimrZlib"),
+        .systemLibrary(name: "CZlibShim", path: "Sources/CZlibShim"),
         // libpng and libjpeg-turbo (Debian's libpng-dev, libjpeg62-turbo-dev) behind a small C shim.
         .target(name: "CImageCodecs", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
-        .target(name: "Datasets", dependencies: ["Torch", "CDimrZlib", "CImageCodecs"], linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "Datasets", dependencies: ["Torch", "CImageCodecs", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "Pipeline", dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Datasets"]),
         .executableTarget(
             name: "DimrCLI",

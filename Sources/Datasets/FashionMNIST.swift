@@ -46,17 +46,25 @@ public struct FashionMNIST: Sendable {
         return systemDirectory
     }
 
-    /// The path of one file of a split: the `.gz` file when present, else an uncompressed one of the same name.
+    /// The names a file of a split may have, in the order looked for: `train-images-idx3-ubyte.gz`,
+    /// then unpacked, then the same with a dot (`train-images.idx3-ubyte`) as some downloads name them.
+    static func fileNames(split: Split, kind: String) -> [String] {
+        let (what, format) = (kind.split(separator: "-").first ?? "", kind.split(separator: "-").last ?? "")
+        let dashed = "\(split.filePrefix)-\(what)-\(format)-ubyte", dotted = "\(split.filePrefix)-\(what).\(format)-ubyte"
+        return [dashed + ".gz", dashed, dotted + ".gz", dotted]
+    }
+
+    /// The path of one file of a split (see `fileNames`); the error lists every name looked for.
     static func filePath(directory: String, split: Split, kind: String) throws -> String {
-        let base = "\(directory)/\(split.filePrefix)-\(kind)-ubyte"
-        for candidate in [base + ".gz", base] where FileManager.default.fileExists(atPath: candidate) {
-            return candidate
+        let names = fileNames(split: split, kind: kind)
+        for name in names where FileManager.default.fileExists(atPath: "\(directory)/\(name)") {
+            return "\(directory)/\(name)"
         }
         var hint = ""
         if directory == systemDirectory {
             hint = " (install Debian's dataset-fashion-mnist package, or point \(environmentVariable) at a folder with the IDX files)"
         }
-        throw DatasetError("Fashion-MNIST file \(base).gz not found\(hint)")
+        throw DatasetError("Fashion-MNIST \(split.rawValue) \(kind.hasPrefix("images") ? "images" : "labels") not found in \(directory): looked for \(names.joined(separator: ", "))\(hint)")
     }
 
     /// Reads one split; `directory` overrides the folder (see `resolveDirectory`).

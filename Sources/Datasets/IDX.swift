@@ -1,6 +1,10 @@
 import Foundation
+import Torch
 
 /// An IDX array (the format of MNIST and Fashion-MNIST): unsigned bytes with a shape.
+///
+/// The header is two zero bytes, a type code (0x08, unsigned byte, is the only one supported),
+/// the number of dimensions and one big-endian 32-bit size per dimension; the elements follow.
 public struct IDXArray: Sendable, Equatable {
     /// Size of each dimension, outermost first.
     public let shape: [Int]
@@ -12,10 +16,60 @@ public struct IDXArray: Sendable, Equatable {
 
     /// Parses IDX bytes (already decompressed); `what` names the source in error messages.
     ///
-    /// The header is two zero bytes, a type code (0x08, unsigned byte, is the only one supported),
-    /// the number of dimensions and one big-endian 32-bit size per dimension.
+    /// Throws `DatasetError` on a bad magic number or type, a truncated header, a shape whose
+    /// element count overflows, or a data size other than the shape's (checked before copying).
     public init<C: Collection<UInt8>>(parsing data: C, what: String = "IDX data") throws where C.Index == Int {
-        let data = Array(data)
+        let header = Array(data.prefix(4 + 4 * 255))
+        let (shape, elements) = try Self.parseHeader(header, what: what)
+        let headerSize = 4 + 4 * shape.count
+        let (expected, overflow) = headerSize.addingReportingOverflow(elements)
+        guard !overflow, data.count == expected else {
+            let how = !overflow && data.count > expected ? "too long" : "truncated"
+            throw DatasetError("\(what): IDX file \(how): shape \(shape) needs \(overflow ? "more than 2^63" : "\(expected)") bytes, found \(data.count)")
+        }
+        self.init(shape: shape, bytes: Array(data.dropFirst(headerSize)))
+    }
+
+    /// An array from a checked shape and its elements.
+    private init(shape: [Int], bytes: [UInt8]) {
+        self.shape = shape
+        self.bytes = bytes
+    }
+
+    /// Parses IDX file bytes, inflating them first when they are gzip-compressed (by their magic bytes).
+    ///
+    /// A gzip stream is inflated only as far as the checked header says (plus one byte to detect a
+    /// longer file): its own size field is not trusted, and memory grows with the output produced.
+    public init(fileBytes raw: Data, what: String = "IDX data") throws {
+        guard raw.count >= 2, raw[raw.startIndex] == 0x1f, raw[raw.startIndex + 1] == 0x8b else {
+            try self.init(parsing: raw, what: what)
+            return
+        }
+        let inflater = try Zlib.Inflater(raw, format: .gzip, what: what)
+        var header = try inflater.read(count: 4)
+        if header.count == 4 { header += try inflater.read(count: 4 * Int(header[3])) }
+        let (shape, elements) = try Self.parseHeader(header, what: what)
+        let body = try inflater.read(count: elements == Int.max ? elements : elements + 1)
+        guard body.count == elements else {
+            let how = body.count < elements ? "truncated" : "too long"
+            throw DatasetError("\(what): IDX file \(how): shape \(shape) needs \(elements) data bytes, \(body.count < elements ? "found \(body.count)" : "found more")")
+        }
+        self.init(shape: shape, bytes: body)
+    }
+
+    /// Reads an IDX file, inflating it first when it is gzip-compressed.
+    public init(contentsOf path: String) throws {
+        let raw: Data
+        do {
+            raw = try MappedFile.read(path)
+        } catch let error as TorchError {
+            throw DatasetError(error.message)
+        }
+        try self.init(fileBytes: raw, what: path)
+    }
+
+    /// The shape and element count of the header at the start of `data` (which may hold more).
+    static func parseHeader(_ data: [UInt8], what: String) throws -> (shape: [Int], elements: Int) {
         guard data.count >= 4 else {
             throw DatasetError("\(what): truncated IDX file (\(data.count) bytes, shorter than the 4-byte magic number)")
         }
@@ -34,37 +88,17 @@ public struct IDXArray: Sendable, Equatable {
         }
         var shape: [Int] = []
         var elements = 1
+        var overflow = false
         for d in 0..<rank {
             let o = 4 + 4 * d
             let size = Int(data[o]) << 24 | Int(data[o + 1]) << 16 | Int(data[o + 2]) << 8 | Int(data[o + 3])
             shape.append(size)
-            elements *= size
+            let (product, o1) = elements.multipliedReportingOverflow(by: size)
+            overflow = overflow || o1
+            elements = product
         }
-        let expected = headerSize + elements
-        guard data.count == expected else {
-            let how = data.count < expected ? "truncated" : "too long"
-            throw DatasetError("\(what): IDX file \(how): shape \(shape) needs \(expected) bytes, found \(data.count)")
-        }
-        self.shape = shape
-        self.bytes = Array(data[headerSize...])
-    }
-
-    /// Reads an IDX file, inflating it first when it is gzip-compressed (detected by its magic bytes).
-    public init(contentsOf path: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw DatasetError("\(path): file not found")
-        }
-        let raw: Data
-        do {
-            raw = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw DatasetError("\(path): cannot read (\(error.localizedDescription))")
-        }
-        if raw.count >= 2, raw[raw.startIndex] == 0x1f, raw[raw.startIndex + 1] == 0x8b {
-            let inflated = try Zlib.decompress(raw, format: .gzip, expectedSize: raw.count * 2, what: path)
-            try self.init(parsing: inflated, what: path)
-        } else {
-            try self.init(parsing: [UInt8](raw), what: path)
-        }
+        if shape.contains(0) { return (shape, 0) }
+        guard !overflow else { throw DatasetError("\(what): IDX shape \(shape) overflows: more than 2^63 elements") }
+        return (shape, elements)
     }
 }

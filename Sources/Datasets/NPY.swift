@@ -10,10 +10,10 @@ public struct NPYArray: Sendable, Equatable {
     /// The elements, little-endian, C order.
     public let data: [UInt8]
 
-    /// An array from its parts; the byte count must match the shape.
+    /// An array from its parts; the byte count must match the shape (a precondition).
     public init(dtype: DType, shape: [Int], data: [UInt8]) {
-        precondition(data.count == shape.reduce(1, *) * dtype.byteSize,
-                     "shape \(shape) of \(dtype) needs \(shape.reduce(1, *) * dtype.byteSize) bytes, got \(data.count)")
+        let needed = NPY.byteCount(shape: shape, dtype: dtype)
+        precondition(needed == data.count, "shape \(shape) of \(dtype) needs \(needed.map(String.init) ?? "more than 2^63") bytes, got \(data.count)")
         self.dtype = dtype
         self.shape = shape
         self.data = data
@@ -34,13 +34,16 @@ public struct NPYArray: Sendable, Equatable {
     public func encoded() throws -> [UInt8] { try NPY.header(dtype: dtype, shape: shape) + data }
 
     /// Parses a `.npy` file (format versions 1 to 3, little-endian or byte-sized types, C order).
-    public init(parsing bytes: [UInt8], what: String = "npy data") throws {
-        let (dtype, shape, start) = try NPY.parseHeader(bytes, what: what)
-        let size = shape.reduce(1, *) * dtype.byteSize
-        guard bytes.count - start == size else {
-            throw DatasetError("\(what): shape \(shape) of \(dtype) needs \(size) data bytes, found \(bytes.count - start)")
+    ///
+    /// Throws `DatasetError` naming `what`: bad magic or version, a header that is not the dict
+    /// NumPy writes, an unsupported type, Fortran order, a shape whose byte count overflows, or a data
+    /// size that differs from the shape's (checked before any copy).
+    public init<C: RandomAccessCollection<UInt8>>(parsing bytes: C, what: String = "npy data") throws {
+        let header = try NPYHeader.parse(bytes, what: what)
+        guard bytes.count - header.dataStart == header.byteCount else {
+            throw DatasetError("\(what): shape \(header.shape) of \(header.dtype) needs \(header.byteCount) data bytes, found \(bytes.count - header.dataStart)")
         }
-        self.init(dtype: dtype, shape: shape, data: Array(bytes[start...]))
+        self.init(dtype: header.dtype, shape: header.shape, data: Array(bytes.dropFirst(header.dataStart)))
     }
 }
 
@@ -74,60 +77,21 @@ public enum NPY {
         return magic + [1, 0, UInt8(length & 0xff), UInt8(length >> 8)] + Array(dict.utf8)
     }
 
-    /// Parses a header, returning the dtype, the shape and where the data starts.
-    static func parseHeader(_ bytes: [UInt8], what: String) throws -> (DType, [Int], Int) {
-        func fail(_ why: String) -> DatasetError { DatasetError("\(what): \(why)") }
-        guard bytes.count >= 10 else { throw fail("truncated npy file (\(bytes.count) bytes)") }
-        guard Array(bytes.prefix(6)) == magic else { throw fail("not an npy file (bad magic)") }
-        let major = bytes[6]
-        let lengthSize = major == 1 ? 2 : 4
-        guard (1...3).contains(major) else { throw fail("unsupported npy format version \(major).\(bytes[7])") }
-        guard bytes.count >= 8 + lengthSize else { throw fail("truncated npy header") }
-        var length = 0
-        for i in 0..<lengthSize { length |= Int(bytes[8 + i]) << (8 * i) }
-        let start = 8 + lengthSize + length
-        guard bytes.count >= start else { throw fail("truncated npy header (\(length) bytes declared)") }
-        let text = String(decoding: bytes[(8 + lengthSize)..<start], as: UTF8.self)
-
-        guard let descr = value(of: "descr", in: text).flatMap({ quoted($0) }) else {
-            throw fail("npy header has no 'descr': \(text)")
-        }
-        let types: [String: DType] = ["|u1": .uint8, "<u1": .uint8, "u1": .uint8, "|b1": .bool, "<i4": .int32,
-                                      "<i8": .int64, "<f2": .float16, "<f4": .float32, "<f8": .float64]
-        guard let dtype = types[descr] else { throw fail("unsupported npy element type '\(descr)'") }
-        guard let order = value(of: "fortran_order", in: text) else { throw fail("npy header has no 'fortran_order'") }
-        guard order.hasPrefix("False") else { throw fail("Fortran-order npy arrays are not supported") }
-        guard let shapeText = value(of: "shape", in: text), shapeText.hasPrefix("("),
-              let close = shapeText.firstIndex(of: ")") else {
-            throw fail("npy header has no 'shape': \(text)")
-        }
-        var shape: [Int] = []
-        for part in shapeText[shapeText.index(after: shapeText.startIndex)..<close].split(separator: ",") {
-            let trimmed = part.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
-            guard let size = Int(trimmed.hasSuffix("L") ? String(trimmed.dropLast()) : trimmed), size >= 0 else {
-                throw fail("invalid npy shape \(shapeText[...close])")
-            }
-            shape.append(size)
-        }
-        return (dtype, shape, start)
+    /// Parses a whole `.npy` file (the entry point for fuzzing); see `NPYArray(parsing:what:)`.
+    public static func parse(_ bytes: [UInt8], what: String = "npy data") throws -> NPYArray {
+        try NPYArray(parsing: bytes, what: what)
     }
 
-    /// The text after `'key':` in a header dict, leading spaces removed.
-    private static func value(of key: String, in text: String) -> Substring? {
-        for quote in ["'", "\""] {
-            if let range = text.range(of: "\(quote)\(key)\(quote):") {
-                return text[range.upperBound...].drop(while: { $0 == " " })
-            }
+    /// Bytes taken by `shape` of `dtype`, or nil when a dimension is negative or the count overflows.
+    public static func byteCount(shape: [Int], dtype: DType) -> Int? {
+        guard shape.allSatisfy({ $0 >= 0 }) else { return nil }
+        if shape.contains(0) { return 0 }
+        var count = dtype.byteSize
+        for d in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow else { return nil }
+            count = product
         }
-        return nil
-    }
-
-    /// The contents of a quoted string at the start of `text`.
-    private static func quoted(_ text: Substring) -> String? {
-        guard let quote = text.first, quote == "'" || quote == "\"" else { return nil }
-        let rest = text.dropFirst()
-        guard let end = rest.firstIndex(of: quote) else { return nil }
-        return String(rest[..<end])
+        return count
     }
 }

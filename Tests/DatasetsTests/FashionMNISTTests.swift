@@ -117,7 +117,27 @@ struct FashionMNISTFacts: Decodable {
         #expect(errorMessage { _ = try FashionMNIST(split: .test, directory: folder) }?.contains("label 10") == true)
 
         let missing = "\(folder)/nothing-here"
-        #expect(errorMessage { _ = try FashionMNIST(split: .train, directory: missing) }?.contains("not found") == true)
+        #expect(errorMessage { _ = try FashionMNIST(split: .train, directory: missing) } ==
+            "Fashion-MNIST train images not found in \(missing): looked for train-images-idx3-ubyte.gz, "
+            + "train-images-idx3-ubyte, train-images.idx3-ubyte.gz, train-images.idx3-ubyte")
+    }
+
+    @Test func unpackedFilesNamedWithADotAreFound() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try writeSet(folder, images: 2, labels: 2, compress: false)
+        for kind in ["images-idx3", "labels-idx1"] {
+            let dotted = kind.replacingOccurrences(of: "-idx", with: ".idx")
+            try FileManager.default.moveItem(atPath: "\(folder)/t10k-\(kind)-ubyte", toPath: "\(folder)/t10k-\(dotted)-ubyte")
+        }
+        let data = try FashionMNIST(split: .test, directory: folder)
+        #expect(data.images.shape == [2, 1, 32, 32])
+        #expect(try data.labels.toArray(Int64.self) == [3, 3])
+        // Only the labels missing: the error names the labels and every name tried for them.
+        try FileManager.default.removeItem(atPath: "\(folder)/t10k-labels.idx1-ubyte")
+        let message = errorMessage { _ = try FashionMNIST(split: .test, directory: folder) }
+        #expect(message?.hasPrefix("Fashion-MNIST test labels not found in \(folder): looked for t10k-labels-idx1-ubyte.gz, ") == true)
+        #expect(message?.hasSuffix("t10k-labels.idx1-ubyte.gz, t10k-labels.idx1-ubyte") == true)
     }
 
     @Test func idxHeaderChecks() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Torch
 @testable import Datasets
 
 /// One PNG chunk: length, type, data and CRC-32 of type and data.

@@ -93,21 +93,77 @@ import Torch
     }
 
     @Test func zip64RecordsReadBack() throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let path = "\(folder)/z64.zip"
-        let zip = try ZipWriter(path: path)
-        zip.zip64Threshold = 0  // every entry, offset and the directory take the Zip64 form
-        try zip.addEntry("a.bin", bytes: [1, 2, 3])
-        try zip.addEntry("b.bin", bytes: Array(repeating: 9, count: 1000))
-        try zip.finish()
-        let file = try readBytes(path)
-        #expect(le(file, file.count - 22 - 20, UInt32.self) == 0x0706_4b50)
-        let reader = try ZipReader(path: path)
+        // Sizes and offsets in Zip64 extra fields, a Zip64 end record (built by scripts/refs/format_refs.py,
+        // checked there with Python's zipfile).
+        let reader = try ZipReader(path: "\(fixtures)/formats/zip64_all.zip")
         #expect(reader.entries.map(\.name) == ["a.bin", "b.bin"])
         #expect(reader.entries.map(\.size) == [3, 1000])
         #expect(try reader.contents(of: "a.bin") == [1, 2, 3])
         #expect(try reader.contents(of: "b.bin") == Array(repeating: 9, count: 1000))
+        #expect(errorMessage { _ = try reader.contents(of: "c.bin") }?.contains("no entry named c.bin (entries: a.bin, b.bin)") == true)
+    }
+
+    /// The arrays of scripts/refs/format_refs.py, rebuilt here.
+    func expectNumPyArrays(_ arrays: [String: NPYArray], _ what: String) throws {
+        #expect(Set(arrays.keys) == ["bytes", "floats", "halves", "doubles", "longs", "ints", "flags", "scalar"], "\(what)")
+        let bytes = try #require(arrays["bytes"])
+        #expect(bytes.dtype == .uint8 && bytes.shape == [2, 3, 4] && bytes.data == Array(0..<24), "\(what)")
+        // Values chosen exact in each type: k * 0.5 - 1, k / 8, and halves' 65504 (the largest float16).
+        #expect(try arrays["floats"]?.tensor().toArray(Float.self) == [-1, -0.5, 0, 0.5, 1], "\(what)")
+        #expect(try arrays["halves"]?.tensor().to(.float32).toArray(Float.self) == [0.5, -2, 65504], "\(what)")
+        #expect(arrays["doubles"]?.shape == [3, 2])
+        #expect(try arrays["doubles"]?.tensor().flatten().toArray(Double.self) == (0..<6).map { Double($0) / 8 }, "\(what)")
+        #expect(try arrays["longs"]?.tensor().toArray(Int64.self) == [-3, 0, 1 << 40], "\(what)")
+        #expect(arrays["ints"]?.dtype == .int32 && arrays["ints"]?.shape == [0, 3] && arrays["ints"]?.data == [], "\(what)")
+        #expect(arrays["flags"]?.dtype == .bool && arrays["flags"]?.data == [1, 0, 0, 1], "\(what)")
+        #expect(arrays["scalar"]?.shape == [], "\(what)")
+        #expect(try arrays["scalar"]?.tensor().toArray(Int64.self) == [7], "\(what)")
+    }
+
+    @Test func readsNumPyWrittenArchives() throws {
+        try expectNumPyArrays(NPZ.read("\(fixtures)/formats/numpy_savez.npz"), "np.savez")
+        try expectNumPyArrays(NPZ.read("\(fixtures)/formats/numpy_savez_compressed.npz"), "np.savez_compressed")
+    }
+
+    @Test func numPyArraysRoundTripThroughTheWriter() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let original = try NPZ.read("\(fixtures)/formats/numpy_savez_compressed.npz")
+        let names = original.keys.sorted()
+        try NPZ.write(try names.map { ($0, try #require(original[$0]).tensor()) }, to: "\(folder)/again.npz")
+        let again = try NPZ.read("\(folder)/again.npz")
+        try expectNumPyArrays(again, "written back")
+        #expect(again == original)
+        // Every entry is stored, so its bytes can be mapped where they lie: the npy file, header and all.
+        let reader = try ZipReader(path: "\(folder)/again.npz")
+        #expect(reader.entries.map(\.name) == names.map { $0 + ".npy" })
+        let file = try readBytes("\(folder)/again.npz")
+        for entry in reader.entries {
+            let range = try reader.storedRange(of: entry)
+            #expect(Array(file[range]) == (try reader.contents(of: entry)))
+            #expect(try reader.storedData(of: entry) == Data(file[range]))
+        }
+        let compressed = try ZipReader(path: "\(fixtures)/formats/numpy_savez_compressed.npz")
+        #expect(errorMessage { _ = try compressed.storedRange(of: compressed.entries[0]) }?.contains("compressed (method 8), not stored") == true)
+    }
+
+    @Test func writeErrorsAreClearAndLeaveNothingBehind() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (images, labels) = try samples()
+        let missing = "\(folder)/absent/samples.npz"
+        let message = errorMessage { try NPZ.writeSamples(images: images, labels: labels, to: missing) }
+        #expect(message?.hasPrefix("cannot write \(missing): ") == true, "\(String(describing: message))")
+        #expect(message?.contains("No such file or directory") == true, "\(String(describing: message))")
+        #expect(errorMessage { try NPZ.write([("x", try Tensor.zeros([2]).to(.bfloat16))], to: "\(folder)/b.npz") }?.contains("bfloat16") == true)
+
+        // A streaming writer dropped before it finished removes its temporary file.
+        do {
+            let writer = try NPZSampleWriter(path: "\(folder)/s.npz", count: 3, height: 4, width: 5, channels: 1)
+            try writer.append(images: images.narrow(dim: 0, start: 0, length: 1), labels: labels.narrow(dim: 0, start: 0, length: 1))
+            #expect(errorMessage { try writer.append(images: images, labels: labels) }?.contains("more than the declared 3") == true)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
     }
 
     @Test func readerChecksCRCAndDeflate() throws {
@@ -141,6 +197,6 @@ import Torch
         put(UInt32(directorySize)); put(UInt32(directory)); put(UInt16(0))
         try writeBytes(zip, to: "\(folder)/c.npz")
         #expect(try NPZ.read("\(folder)/c.npz")["arr_0"]?.tensor().toArray(Int64.self) == [5, 6])
-        #expect(errorMessage { _ = try ZipReader(path: "\(folder)/missing.npz") }?.contains("cannot read") == true)
+        #expect(errorMessage { _ = try ZipReader(path: "\(folder)/missing.npz") } == "cannot read \(folder)/missing.npz: No such file or directory")
     }
 }

@@ -1,5 +1,7 @@
 import Testing
+
 @testable import Datasets
+import Torch
 
 @Suite struct ZlibTests {
     @Test func crcOfTheCheckString() {

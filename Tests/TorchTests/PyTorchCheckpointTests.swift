@@ -87,9 +87,9 @@ struct PyTorchCheckpointTests {
         ("reduce_list.pth", "takes no arguments"),
         ("truncated_pickle.pth", "truncated pickle"),
         ("truncated_storage.pth", "storage 0"),
-        ("truncated_zip.pth", "not a zip"),
-        ("not_a_zip.pth", "not a zip"),
-        ("no-such-file.pth", "no such file"),
+        ("truncated_zip.pth", "not a valid zip"),
+        ("not_a_zip.pth", "not a valid zip"),
+        ("no-such-file.pth", "No such file"),
     ])
     func hostileFiles(file: String, words: String) {
         let message = loadError(file)

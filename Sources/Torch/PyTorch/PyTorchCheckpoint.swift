@@ -1,5 +1,4 @@
 import Foundation
-import ZIPFoundation
 
 /// A PyTorch checkpoint written by `torch.save` (the zip format of torch 1.6 and later).
 ///
@@ -8,10 +7,10 @@ import ZIPFoundation
 /// other records may be there or not. The pickle runs in a restricted unpickler (`PickleMachine`):
 /// only state dicts of tensors load, as with `torch.load(weights_only=True)`.
 ///
-/// Storage bytes are read through ZIPFoundation straight into the memory of the tensors that hold
-/// them, a chunk at a time, so a 2 GB checkpoint needs its tensors' memory and not a second copy of
-/// the file. Errors name the file and what is wrong with it; nothing is allocated from a size the
-/// archive's directory has not vouched for.
+/// The file is mapped, each storage copied once into its tensor and its pages released, so a 2 GB
+/// checkpoint needs its tensors' memory and not a second copy of the file. The zip is read by
+/// `ZipReader`, which checks every field against the bytes present. Errors name the file and what is
+/// wrong with it; nothing is allocated from a size the archive has not proven.
 public struct PyTorchCheckpoint {
     /// The state dict's tensors by name, in the order the pickle stores them.
     public let tensors: [(name: String, tensor: Tensor)]
@@ -23,37 +22,45 @@ public struct PyTorchCheckpoint {
     /// The tensors as a dictionary.
     public var stateDict: [String: Tensor] { Dictionary(tensors, uniquingKeysWith: { first, _ in first }) }
 
-    /// Reads the checkpoint at `path`.
+    /// Reads the checkpoint at `path` (mapped, not copied).
     ///
     /// - Throws: `TorchError` naming the file when it is not a zip, lacks `data.pkl` or a storage,
     ///   names a global other than the state-dict ones, or describes a tensor outside its storage.
     public init(path: String) throws {
-        let archive: Archive
+        let zip: ZipReader
         do {
-            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
-        } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "not a zip archive (torch.save's format since PyTorch 1.6)" : "no such file"
-            throw TorchError("cannot read PyTorch checkpoint \(path): \(reason)")
+            zip = try ZipReader(path: path)
+        } catch let error as TorchError {
+            throw TorchError("cannot read PyTorch checkpoint \(path): \(Self.plain(error.message, path: path))")
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value ?? 0
-        try self.init(archive: archive, fileSize: size, what: path)
+        try self.init(reader: ArchiveReader(zip: zip, isMapped: true, what: path))
     }
 
     /// Reads a checkpoint held in memory (tests and the fuzzer).
     public init(data: Data, what: String = "PyTorch checkpoint") throws {
-        let archive: Archive
+        let zip: ZipReader
         do {
-            archive = try Archive(data: data, accessMode: .read)
-        } catch {
-            throw TorchError("\(what): not a zip archive (torch.save's format since PyTorch 1.6)")
+            zip = try ZipReader(data: data, name: what)
+        } catch let error as TorchError {
+            throw TorchError("cannot read PyTorch checkpoint \(what): \(Self.plain(error.message, path: what))")
         }
-        try self.init(archive: archive, fileSize: UInt64(data.count), what: what)
+        try self.init(reader: ArchiveReader(zip: zip, isMapped: false, what: what))
     }
 
-    private init(archive: Archive, fileSize: UInt64, what: String) throws {
-        let reader = ArchiveReader(archive: archive, fileSize: fileSize, what: what)
+    /// The zip reader's message without the path it starts with, noting the legacy format.
+    private static func plain(_ message: String, path: String) -> String {
+        var reason = message
+        for prefix in [path + ": ", "cannot read " + path + ": "] where reason.hasPrefix(prefix) {
+            reason = String(reason.dropFirst(prefix.count))
+        }
+        guard reason.contains("not a valid zip") else { return reason }
+        return reason + " (torch.save writes a zip archive since PyTorch 1.6; older files must be re-saved)"
+    }
+
+    private init(reader: ArchiveReader) throws {
+        let what = reader.what
         let (prefix, pickleEntry) = try reader.findPickle()
-        let pickle = try reader.read(pickleEntry, limit: ArchiveReader.pickleLimit, name: "data.pkl")
+        let pickle = try reader.pickle(pickleEntry)
         let root = try PickleMachine.load(pickle, what: "\(what): data.pkl")
         let found = try StateDictSearch.find(in: root, what: what)
         var storages: [String: Tensor] = [:]

@@ -1,4 +1,4 @@
-import CDimrZlib
+import CZlibShim
 import Foundation
 
 /// Compression and checksums through the system zlib.
@@ -29,7 +29,7 @@ public enum Zlib {
             var left = buffer.count
             while left > 0, let pointer = base {
                 let step = Swift.min(left, Int(UInt32.max >> 1))
-                value = CDimrZlib.crc32(value, pointer, uInt(step))
+                value = CZlibShim.crc32(value, pointer, uInt(step))
                 base = pointer + step
                 left -= step
             }
@@ -37,60 +37,21 @@ public enum Zlib {
         }
     }
 
-    /// Inflates `input`; `expectedSize` (when known) sizes the first output buffer.
+    /// Inflates `input` whole, refusing output past `maxOutput` bytes.
     ///
-    /// Throws when the data is corrupt (including a failed checksum) or ends before the stream does.
+    /// `expectedSize` is only a hint for the first buffer, which is never larger than a few times the
+    /// input: memory grows with the output actually produced. Throws when the data is corrupt
+    /// (including a failed checksum), ends before the stream does, or inflates past `maxOutput`.
     public static func decompress<C: ContiguousBytes>(_ input: C, format: Format, expectedSize: Int? = nil,
-                                                      what: String = "data") throws -> [UInt8] {
-        try input.withUnsafeBytes { (source: UnsafeRawBufferPointer) -> [UInt8] in
-            guard source.count > 0, let sourceBase = source.baseAddress else {
-                throw DatasetError("\(what): empty \(format) stream")
-            }
-            var stream = z_stream()
-            guard czlib_inflate_init(&stream, format.windowBits) == Z_OK else {
-                throw DatasetError("\(what): zlib could not start inflating")
-            }
-            defer { inflateEnd(&stream) }
-            var output = [UInt8](repeating: 0, count: Swift.max(expectedSize ?? source.count * 4, 64))
-            var produced = 0
-            var consumed = 0
-            while true {
-                if produced == output.count { output.append(contentsOf: repeatElement(0, count: output.count)) }
-                let inputLeft = Swift.min(source.count - consumed, Int(UInt32.max >> 1))
-                let outputLeft = Swift.min(output.count - produced, Int(UInt32.max >> 1))
-                stream.next_in = UnsafeMutablePointer(mutating: (sourceBase + consumed).assumingMemoryBound(to: Bytef.self))
-                stream.avail_in = uInt(inputLeft)
-                let status = output.withUnsafeMutableBufferPointer { out -> Int32 in
-                    stream.next_out = out.baseAddress.map { $0 + produced }
-                    stream.avail_out = uInt(outputLeft)
-                    return inflate(&stream, Z_NO_FLUSH)
-                }
-                consumed += inputLeft - Int(stream.avail_in)
-                produced += outputLeft - Int(stream.avail_out)
-                switch status {
-                case Z_STREAM_END:
-                    // gzip files may hold several members back to back.
-                    if format == .gzip, consumed < source.count, source[consumed] == 0x1f {
-                        guard inflateReset(&stream) == Z_OK else { throw DatasetError("\(what): zlib reset failed") }
-                        continue
-                    }
-                    return Array(output.prefix(produced))
-                case Z_OK:
-                    continue
-                case Z_BUF_ERROR:
-                    if consumed == source.count {
-                        throw DatasetError("\(what): truncated \(format) stream (ended after \(source.count) bytes, \(produced) bytes inflated)")
-                    }
-                    continue
-                case Z_DATA_ERROR, Z_NEED_DICT:
-                    throw DatasetError("\(what): corrupt \(format) data (\(message(stream)))")
-                case Z_MEM_ERROR:
-                    throw DatasetError("\(what): zlib ran out of memory")
-                default:
-                    throw DatasetError("\(what): zlib inflate failed with code \(status) (\(message(stream)))")
-                }
-            }
+                                                      maxOutput: Int = .max, what: String = "data") throws -> [UInt8] {
+        let input = (input as? Data) ?? input.withUnsafeBytes { Data($0) }
+        let inflater = try Inflater(input, format: format, what: what)
+        let firstBuffer = Swift.min(expectedSize ?? .max, input.count > Int.max / 8 ? Int.max : input.count * 4 + 65536)
+        let output = try inflater.read(count: Swift.min(maxOutput, Int.max - 1) + 1, firstBuffer: firstBuffer)
+        guard output.count <= maxOutput else {
+            throw TorchError("\(what): \(format) data inflates to more than \(maxOutput) bytes")
         }
+        return output
     }
 
     /// Deflates `input` into a stream of `format` (zlib by default) at compression `level` (0...9).
@@ -99,7 +60,7 @@ public enum Zlib {
         return try input.withUnsafeBytes { (source: UnsafeRawBufferPointer) -> [UInt8] in
             var stream = z_stream()
             guard czlib_deflate_init(&stream, Int32(level), format.windowBits) == Z_OK else {
-                throw DatasetError("zlib could not start deflating")
+                throw TorchError("zlib could not start deflating")
             }
             defer { deflateEnd(&stream) }
             var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(source.count))) + 16)
@@ -124,14 +85,14 @@ public enum Zlib {
                 switch status {
                 case Z_STREAM_END: return Array(output.prefix(produced))
                 case Z_OK, Z_BUF_ERROR: continue
-                default: throw DatasetError("zlib deflate failed with code \(status) (\(message(stream)))")
+                default: throw TorchError("zlib deflate failed with code \(status) (\(message(stream)))")
                 }
             }
         }
     }
 
     /// zlib's message for the stream's last error, if any.
-    private static func message(_ stream: z_stream) -> String {
+    static func message(_ stream: z_stream) -> String {
         stream.msg.map { String(cString: $0) } ?? "no message"
     }
 }
