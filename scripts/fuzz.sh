@@ -31,7 +31,7 @@ run_one() {
   cp "$corpus"/* "$work/corpus/" 2>/dev/null || true
   # Inputs up to 64 KiB; an allocation over 1 GiB or a process over 3 GiB counts as a crash (nothing
   # sized by a header before the data proves it); leaks count too.
-  DIMR_FUZZ_TARGET=$target DIMR_FUZZ_TMP=$work LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp "$BIN" "$work/corpus" \
+  DIMR_FUZZ_TARGET=$target LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp "$BIN" "$work/corpus" \
       -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -malloc_limit_mb=1024 -rss_limit_mb=3072 \
       -timeout=10 -print_final_stats=1 -artifact_prefix="$work/crashes/" >"$work/log" 2>&1 || true
   local runs cov ft crashes
@@ -40,7 +40,7 @@ run_one() {
   ft=$(grep -o 'ft: [0-9]*' "$work/log" | tail -n 1 | awk '{print $2}')
   # Keep only the inputs that add coverage, next to the regression inputs already committed.
   mkdir -p "$work/merged"
-  DIMR_FUZZ_TARGET=$target DIMR_FUZZ_TMP=$work "$BIN" -merge=1 "$work/merged" "$corpus" "$work/corpus" >"$work/merge.log" 2>&1 || true
+  DIMR_FUZZ_TARGET=$target "$BIN" -merge=1 "$work/merged" "$corpus" "$work/corpus" >"$work/merge.log" 2>&1 || true
   cp -n "$work/merged"/* "$corpus/" 2>/dev/null || true
   crashes=0
   for f in "$work/crashes"/*; do
