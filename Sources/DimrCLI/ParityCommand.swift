@@ -14,7 +14,8 @@ struct Parity: ParsableCommand {
             per-sample and with shared time, the multi-scale training loss and the gradient of its mean, and prints \
             the worst relative error max|ours - ref| / max|ref| of each group. Exits non-zero past the tolerances \
             (1e-5 for outputs, targets, loss and sampler results; 1e-4 for gradients). When FILE holds sampler \
-            rows (`sample.constant.result`, `sample.decay.result`), the authors' guided DPM-Solver is run too.
+            rows (`sample.constant.result`, `sample.decay.result`), the authors' guided DPM-Solver is run too. \
+            An autoencoder fixture (metadata `ddconfig`) is checked on its moments, latent and decoding (1e-5).
             """)
 
     @Argument(help: "A parity fixture (.safetensors).")
@@ -31,6 +32,7 @@ struct Parity: ParsableCommand {
             guard threads > 0 else { throw ValidationError("--threads must be positive") }
             Torch.numThreads = threads
         }
+        if AutoencoderFixture.recognizes(try SafeTensorsFile(path: file)) { return try runAutoencoder() }
         let fixture = try ParityFixture(path: file)
         let config = fixture.config
         print("fixture: \(file)")

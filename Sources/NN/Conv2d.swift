@@ -22,9 +22,12 @@ public final class Conv2d: Module, @unchecked Sendable {
     public let bias: Parameter?
 
     /// A convolution with PyTorch's default initialisation drawn from `generator` (the default one when nil).
+    ///
+    /// With `initialize` false the weight and bias are left uninitialised (`torch.empty`: no random draws, no
+    /// memory touched), for a layer whose values a checkpoint will replace.
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true,
-                generator: Generator? = nil) throws {
+                generator: Generator? = nil, initialize: Bool = true) throws {
         try validateConvolution("Conv2d", inChannels, outChannels, kernelSize, stride, padding, dilation, groups)
         self.inChannels = inChannels
         self.outChannels = outChannels
@@ -38,15 +41,16 @@ public final class Conv2d: Module, @unchecked Sendable {
         super.init()
         register("weight", parameter: weight)
         if let b = self.bias { register("bias", parameter: b) }
-        try Init.defaultLayer_(weight: weight.tensor, bias: self.bias?.tensor, generator: generator)
+        if initialize { try Init.defaultLayer_(weight: weight.tensor, bias: self.bias?.tensor, generator: generator) }
     }
 
     /// A convolution with a square kernel and the same stride, padding and dilation in both directions.
     public convenience init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                            dilation: Int = 1, groups: Int = 1, bias: Bool = true, generator: Generator? = nil) throws {
+                            dilation: Int = 1, groups: Int = 1, bias: Bool = true, generator: Generator? = nil,
+                            initialize: Bool = true) throws {
         try self.init(inChannels, outChannels, kernelSize: (kernelSize, kernelSize), stride: (stride, stride),
                       padding: (padding, padding), dilation: (dilation, dilation), groups: groups, bias: bias,
-                      generator: generator)
+                      generator: generator, initialize: initialize)
     }
 
     /// Convolves: (N, inChannels, H, W) -> (N, outChannels, H', W').

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Pipeline
+
+extension Parity {
+    /// `dimr parity` on an autoencoder fixture: moments, latent and decoding, one line each.
+    func runAutoencoder() throws {
+        let fixture = try AutoencoderFixture(path: file)
+        print("fixture: \(file)")
+        print("model: \(AutoencoderParity.summary(fixture))")
+        let groups = try AutoencoderParity.run(fixture)
+        for group in groups { print(ParityReport.line(group)) }
+        let failed = groups.filter { !$0.passed }
+        if failed.isEmpty {
+            print("parity: ok")
+        } else {
+            print("parity: FAILED (\(failed.map(\.name).joined(separator: ", ")))")
+            throw ExitCode(1)
+        }
+    }
+}
