@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
-        .testTarget(name: "DimrCLITests", dependencies: ["Torch", "Datasets", "DimrCLI"]),
+        .testTarget(name: "DimrCLITests", dependencies: ["Torch", "Datasets", "DimrCLI"], exclude: ["Fixtures"]),
         .testTarget(name: "DimrFuzzTests", dependencies: ["DimrFuzz"]),
     ],
     cxxLanguageStandard: .cxx17
