@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
-        .testTarget(name: "DimrCLITests", dependencies: ["Torch", "Datasets", "DimrCLI"]),
+        .testTarget(name: "DimrCLITests", dependencies: ["Torch", "Datasets", "DimrCLI"], exclude: ["Fixtures"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -16,6 +16,14 @@ public struct DataIdentity: Codable, Equatable, Sendable {
     /// The path the data was given by when the identity was taken (shown in messages, never compared).
     public var source: String
 
+    /// An identity from its parts.
+    public init(kind: String, images: Int, fingerprint: String, source: String) {
+        self.kind = kind
+        self.images = images
+        self.fingerprint = fingerprint
+        self.source = source
+    }
+
     /// Whether two identities name the same data (`source` aside).
     public func sameData(as other: DataIdentity) -> Bool {
         kind == other.kind && images == other.images && fingerprint == other.fingerprint

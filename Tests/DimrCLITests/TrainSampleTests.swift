@@ -58,7 +58,7 @@ private func trainArguments(_ p: (data: String, config: String, root: String), s
         let singles = try FileManager.default.contentsOfDirectory(atPath: out + "/images")
         #expect(singles.count == 6)
         let npz = try NPZ.read(out + "/samples.npz")
-        #expect(npz["arr_0"]?.shape == [6, 8, 8, 1])
+        #expect(npz["arr_0"]?.shape == [6, 8, 8, 3])
         #expect(npz["arr_1"]?.shape == [6])
     }
 
