@@ -160,7 +160,19 @@ struct Train: ParsableCommand {
         do { try model.validate(imageSize: size) } catch {
             throw ValidationError("--image-size \(size) does not fit the model: \(error)")
         }
-        let spec: DatasetSpec = dataset == "fashion-mnist" ? .fashionMNIST(directory: dataDir) : .imageFolder(path: dataset)
+        let spec: DatasetSpec
+        if dataset == "fashion-mnist" {
+            guard model.channels == 1, size == 32 else {
+                throw ValidationError("Fashion-MNIST images are 1x32x32; the model takes \(model.channels)x\(size)x\(size) (--preset, --config, --image-size)")
+            }
+            spec = .fashionMNIST(directory: dataDir)
+        } else {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dataset, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("--dataset \(dataset) is neither fashion-mnist nor a folder")
+            }
+            spec = .imageFolder(path: dataset)
+        }
         var c = TrainingConfig(model: model, lossCoefficients: coefficients, imageSize: size, dataset: spec)
         chosen.apply(to: &c)
         c.batchSize = batchSize

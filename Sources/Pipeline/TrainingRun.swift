@@ -82,6 +82,10 @@ public final class TrainingRun {
         var losses: [Double] = []
         let batch = trainer.config.batchSize
         while trainer.step < options.steps {
+            if Interrupt.requested {  // before the first step: nothing new to save
+                interrupted = true
+                break
+            }
             let started = Date()
             let report = try trainer.trainStep()
             losses.append(report.loss)

@@ -36,6 +36,8 @@ import Testing
         (["--label-drop", "2"], "--label-drop"),
         (["--grad-clip", "nan"], "--grad-clip"),
         (["--device", "tpu"], "--device"),
+        (["--dataset", "/nonexistent-dimr-data"], "--dataset"),
+        (["--dataset", "fashion-mnist", "--image-size", "16"], "Fashion-MNIST images are 1x32x32"),
     ])
     func trainOptions(extra: [String], option: String) throws {
         let root = try tinyFolderCopy()
