@@ -28,7 +28,7 @@ struct Train: ParsableCommand {
 
     @Option(help: "Model preset (see `dimr info --presets`).") var preset: String = "fmnist-2r"
     @Option(help: "Model configuration JSON file in the authors' field names (overrides --preset).") var config: String?
-    @Option(help: "Optimisation recipe: authors or small (default: by preset, see below).") var recipe: TrainingRecipe?
+    @Option(help: "Optimisation recipe: authors or small (default: by preset, see above).") var recipe: TrainingRecipe?
     @Option(help: "Loss weight per stage, low resolution first, comma-separated, each >= 0 (default: the preset's).") var lossCoeffs: String?
     @Option(help: "Training data: fashion-mnist, or a folder with one PNG subfolder per class.") var dataset: String = "fashion-mnist"
     @Option(help: "Folder of the Fashion-MNIST IDX files (default: Debian's).") var dataDir: String?
