@@ -24,7 +24,7 @@ public struct ModelFile {
     /// - Throws: `PipelineError` when the file lacks a configuration or weights, holds an unconditional model,
     ///   or holds only EMA weights and `useEMA` is false; the reader's errors for a bad file.
     public init(path: String, useEMA: Bool = true, device: Device = .cpu) throws {
-        let file = try SafeTensorsFile(path: path)
+        let file = try Self.open(path)
         guard let configText = file.metadata["config"] else {
             throw PipelineError("\(path) has no model configuration (metadata key \"config\"); is it a dimr checkpoint?")
         }
@@ -63,6 +63,12 @@ public struct ModelFile {
         classNames = try Self.classNames(file, path: path, count: nullClass)
     }
 
+    /// Opens `path`, saying in plain words why it cannot be read ("No such file or directory").
+    static func open(_ path: String) throws -> SafeTensorsFile {
+        guard access(path, R_OK) == 0 else { throw PipelineError("cannot read \(path): \(FileErrors.lastReason)") }
+        return try SafeTensorsFile(path: path)
+    }
+
     /// The class names a file records (`class_names`; an image folder may name fewer classes than the model has),
     /// or Fashion-MNIST's when it was trained on that; nil otherwise.
     static func classNames(_ file: SafeTensorsFile, path: String, count: Int) throws -> [String]? {
@@ -82,7 +88,7 @@ public struct ModelFile {
     /// Writes the EMA weights of a training checkpoint (the raw ones when it has none) as a small file for
     /// sampling, optionally in float16.
     public static func export(checkpoint path: String, to output: String, half: Bool) throws {
-        let file = try SafeTensorsFile(path: path)
+        let file = try open(path)
         guard let config = file.metadata["config"] else { throw PipelineError("\(path) has no model configuration") }
         let hasEMA = file.entries.keys.contains { $0.hasPrefix("ema.") }
         let prefix = hasEMA ? "ema." : "model."

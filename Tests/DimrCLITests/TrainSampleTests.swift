@@ -73,7 +73,7 @@ private func trainArguments(_ p: (data: String, config: String, root: String), s
     @Test func badInputsAreClearErrors() throws {
         let missing = try runDimr(["sample", "/nonexistent/model.safetensors"])
         #expect(missing.status != 0)
-        #expect(missing.error.contains("/nonexistent/model.safetensors"))
+        #expect(missing.error.contains("/nonexistent/model.safetensors: No such file or directory"), "\(missing.error)")
         let root = try temporaryFolder()
         try Data("not a checkpoint".utf8).write(to: URL(fileURLWithPath: root + "/bad.safetensors"))
         let corrupt = try runDimr(["sample", root + "/bad.safetensors"])
