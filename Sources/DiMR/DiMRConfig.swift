@@ -144,22 +144,27 @@ public struct DiMRConfig: Codable, Sendable, Equatable {
     public var lowresWidths: [Int?] { [nil] + stageConfigs.dropLast().map { $0.skipWidth } }
 
     /// Checks everything the network needs to be built; throws a message naming the offending field.
+    ///
+    /// Besides the fields' meaning, sizes are bounded (`maxFieldValue` per field, `maxParameterCount` in all)
+    /// so that no shape or count computed from the configuration overflows.
     public func validate() throws {
         func fail(_ message: String) -> DiMRError { DiMRError("invalid DiMR configuration: \(message)") }
         guard channels > 0 else { throw fail("channels must be positive, got \(channels)") }
         if let n = numClasses, n <= 0 { throw fail("num_classes must be positive, got \(n)") }
+        try validateFieldSizes()
         if let pe = peType, pe != "APE" {
             throw fail("pe_type \(pe) is not supported (only APE, the learned absolute position embeddings)")
         }
         guard !stageConfigs.isEmpty else { throw fail("stage_configs is empty") }
         for (i, s) in stageConfigs.enumerated() {
             let at = "stage_configs[\(i)]"
-            for (name, value) in [("dim", s.dim), ("hidden_dim", s.hiddenDim), ("num_blocks", s.numBlocks + 1),
+            for (name, value) in [("dim", s.dim), ("hidden_dim", s.hiddenDim),
                                   ("max_height", s.maxHeight), ("max_width", s.maxWidth),
                                   ("image_input_ratio", s.imageInputRatio), ("input_feature_ratio", s.inputFeatureRatio),
                                   ("final_kernel_size", s.finalKernelSize)] where value <= 0 {
-                throw fail("\(at).\(name) must be positive")
+                throw fail("\(at).\(name) must be positive, got \(value)")
             }
+            guard s.numBlocks >= 0 else { throw fail("\(at).num_blocks must be at least 0, got \(s.numBlocks)") }
             guard s.dropoutProb >= 0 && s.dropoutProb < 1 else { throw fail("\(at).dropout_prob must be in [0, 1)") }
             switch s.blockType {
             case .transformer:
@@ -177,6 +182,7 @@ public struct DiMRConfig: Codable, Sendable, Equatable {
                 }
             }
         }
+        try validateParameterCount()
     }
 }
 

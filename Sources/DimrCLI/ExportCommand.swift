@@ -10,7 +10,7 @@ struct Export: ParsableCommand {
     @Flag(help: "Store float32 weights as float16.") var half = false
 
     func run() throws {
-        try ModelFile.export(checkpoint: checkpoint, to: output, half: half)
+        try OptionChecks.plainErrors { try ModelFile.export(checkpoint: checkpoint, to: output, half: half) }
         print("wrote \(output)")
     }
 }

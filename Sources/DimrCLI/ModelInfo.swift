@@ -1,5 +1,6 @@
 import DiMR
 import Foundation
+import Pipeline
 
 /// Text report of a model configuration: parameter count and per-stage shapes.
 enum ModelInfo {
@@ -25,5 +26,16 @@ enum ModelInfo {
                        + ", \(s.parameterCount.formatted()) parameters")
         }
         return out
+    }
+
+    /// The lines `dimr info --presets` prints: one per preset with its input, parameters and default recipe.
+    static func presetList() -> [String] {
+        let width = DiMRConfig.presets.map(\.name.count).max() ?? 0
+        return DiMRConfig.presets.map { p in
+            let c = p.config
+            return p.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                + "  \(c.channels)x\(p.imageSize)x\(p.imageSize), \(c.stageConfigs.count) stages, \(c.parameterCount.formatted()) parameters, "
+                + "recipe \(TrainingRecipe.defaultRecipe(forPreset: p.name).rawValue): \(p.summary)"
+        }
     }
 }

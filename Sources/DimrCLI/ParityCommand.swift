@@ -24,14 +24,13 @@ struct Parity: ParsableCommand {
     @Flag(name: .long, help: "Print every comparison, not only the worst of each group.")
     var verbose = false
 
-    @Option(name: .long, help: "libtorch intra-op threads (default: libtorch's choice).")
+    @Option(name: .long, help: "libtorch intra-op threads, 1...\(OptionChecks.maxThreads) (default: libtorch's choice).")
     var threads: Int?
 
+    func validate() throws { try OptionChecks.threads(threads) }
+
     func run() throws {
-        if let threads {
-            guard threads > 0 else { throw ValidationError("--threads must be positive") }
-            Torch.numThreads = threads
-        }
+        OptionChecks.applyThreads(threads)
         if AutoencoderFixture.recognizes(try SafeTensorsFile(path: file)) { return try runAutoencoder() }
         let fixture = try ParityFixture(path: file)
         let config = fixture.config

@@ -11,8 +11,14 @@ struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Generate class-conditional images from a checkpoint or exported weights.",
         discussion: """
-        Writes OUTPUT/grid.png (one row per class, labelled with the class index), OUTPUT/images/NNNNN-class-K.png and OUTPUT/samples.npz \
-        (uint8 NHWC images as arr_0 and int64 labels as arr_1, the ADM evaluation-suite layout).
+        Writes OUTPUT/images/NNNNN-class-K.png as each batch finishes, OUTPUT/samples.npz (uint8 NHWC images \
+        with 3 channels, gray repeated, as arr_0 and int64 labels as arr_1: the ADM evaluation-suite layout; \
+        written when all images are made) and OUTPUT/grid.png (the first --grid-per-class images of each \
+        class, one row per class, labelled with the class index). Memory does not grow with --per-class.
+        An OUTPUT holding these files from an earlier run is refused unless --overwrite, which deletes them \
+        (and only them) first. Ctrl-C stops after the current batch, keeps the images made and the grid, \
+        and exits with status 130.
+        --classes takes indices or names (Fashion-MNIST's, or the class folders of an image-folder run).
         Guidance rules: `constant` is cond + s (cond - uncond), i.e. standard scale 1 + s; `decayed` is \
         uncond + s(t) (cond - uncond) with s(t) rising from 1 at t = 1000 to --scale at t = 0 (--power).
         """)
@@ -25,77 +31,93 @@ struct Sample: ParsableCommand {
     }
 
     @Argument(help: "A training checkpoint or exported weights (.safetensors).") var checkpoint: String
-    @Option(help: "Classes, comma-separated (default: all).") var classes: String?
-    @Option(help: "Images per class.") var perClass: Int = 8
+    @Option(help: "Classes, comma-separated indices or names (default: all).") var classes: String?
+    @Option(help: "Images per class, at least 1.") var perClass: Int = 8
     @Option(help: "Sampler: dpm-solver (the authors'), dpm-solver++ (2M) or ddim.") var sampler: SamplerKind = .dpmSolver
-    @Option(help: "Solver steps (denoiser calls).") var steps: Int = 25
+    @Option(help: "Solver steps (denoiser calls), 1...1000.") var steps: Int = 25
     @Option(help: "Guidance rule: constant, decayed or none.") var guidance: Rule = .constant
-    @Option(help: "Guidance scale: s of the constant rule, the final scale of the decayed rule.") var scale: Double = 1.0
-    @Option(help: "Power of the decayed rule.") var power: Double = 1.0
+    @Option(help: "Guidance scale: s of the constant rule, the final scale (>= 1) of the decayed rule.") var scale: Double = 1.0
+    @Option(help: "Power of the decayed rule, > 0.") var power: Double = 1.0
     @Option(help: "Seed; image k's noise depends only on (seed, k).") var seed: UInt64 = 0
-    @Option(help: "Images per network batch.") var batchSize: Int = 64
+    @Option(help: "Images per network batch, at least 1.") var batchSize: Int = 64
+    @Option(help: "Images of each class shown in grid.png, at least 1.") var gridPerClass: Int = 16
     @Option(help: "Output folder.") var output: String = "samples"
-    @Flag(help: "Use the raw weights instead of the EMA ones.") var noEma = false
+    @Flag(help: "Replace the outputs of an earlier run in --output.") var overwrite = false
+    @Flag(help: "Use the raw weights instead of the EMA ones (training checkpoints only).") var noEma = false
     @Flag(help: "Skip writing single images.") var gridOnly = false
-    @Option(help: "Intra-op threads (default: libtorch's).") var threads: Int?
+    @Option(help: "Intra-op threads, 1...\(OptionChecks.maxThreads) (default: libtorch's).") var threads: Int?
     @Option(help: "Device: cpu or cuda[:N].") var device: String = "cpu"
 
+    func validate() throws {
+        try OptionChecks.threads(threads)
+        _ = try OptionChecks.device(device)
+        try OptionChecks.integer("--per-class", perClass, in: 1...Int.max)
+        try OptionChecks.integer("--steps", steps, in: 1...1000)
+        try OptionChecks.integer("--batch-size", batchSize, in: 1...(1 << 20))
+        try OptionChecks.integer("--grid-per-class", gridPerClass, in: 1...1024)
+        try OptionChecks.real("--scale", scale)
+        try OptionChecks.real("--power", power, in: Double.leastNonzeroMagnitude...Double.greatestFiniteMagnitude)
+        do { try rule().validate() } catch { throw ValidationError("--scale / --power: \(error)") }
+        if let classes, classes.split(separator: ",").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw ValidationError("no classes given in --classes")
+        }
+    }
+
     func run() throws {
-        if let threads { Torch.numThreads = threads }
-        guard let device = Device(parsing: device) else { throw ValidationError("unknown device \(self.device)") }
-        guard perClass > 0, steps > 0, batchSize > 0 else { throw ValidationError("--per-class, --steps and --batch-size must be positive") }
-        let started = Date()
-        let file = try ModelFile(path: checkpoint, useEMA: !noEma, device: device)
-        let classList: [Int]
-        if let text = classes {
-            classList = try text.split(separator: ",").map {
-                guard let c = Int($0.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("bad class \"\($0)\" in --classes") }
-                return c
+        try OptionChecks.plainErrors {
+            OptionChecks.applyThreads(threads)
+            let device = try OptionChecks.device(device)
+            Interrupt.install()
+            let started = Date()
+            let file = try ModelFile(path: checkpoint, useEMA: !noEma, device: device)
+            let classList = try classes.map { try ClassSelection.parse($0, count: file.nullClass, names: file.classNames) }
+                ?? Array(0..<file.nullClass)
+            let schedule = try NoiseSchedule.stableDiffusion()
+            let solver: any Sampler
+            switch sampler {
+            case .dpmSolver: solver = try AuthorsDPMSolver(schedule: schedule, steps: steps)
+            case .dpmSolverPlusPlus: solver = try DPMSolverPlusPlus(schedule: schedule, steps: steps)
+            case .ddim: solver = try DDIMSampler(schedule: schedule, steps: steps)
             }
-        } else {
-            classList = Array(0..<file.nullClass)
+            let rule = rule()
+            let shape = [file.model.config.channels, file.imageSize, file.imageSize]
+            let outputs = try SampleOutputs(folder: output, classes: classList, perClass: perClass, imageShape: shape,
+                                            gridPerClass: gridPerClass, singles: !gridOnly, overwrite: overwrite)
+            Console.line("model: \(file.model.parameterCount) parameters (\(file.weights.description) weights), \(file.imageSize)x\(file.imageSize)")
+            Console.line("sampling: \(solver.summary(guidance: rule))")
+            var gridSampler = ClassGridSampler(model: file.model, nullClass: file.nullClass, imageShape: shape)
+            gridSampler.batchSize = batchSize
+            gridSampler.device = device
+            let samplingStart = Date()
+            let terminal = isatty(STDERR_FILENO) != 0
+            try gridSampler.forEachBatch(classes: classList, perClass: perClass, sampler: solver, guidance: rule, seed: seed) { batch in
+                try outputs.add(batch)
+                let done = batch.start + batch.labels.count
+                FileHandle.standardError.write(Data((terminal ? "\rsampled \(done)/\(batch.total)" : "sampled \(done)/\(batch.total)\n").utf8))
+                return !Interrupt.requested
+            }
+            if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+            let samplingSeconds = Date().timeIntervalSince(samplingStart)
+            let total = classList.count * perClass
+            let complete = outputs.written == total
+            let files = try outputs.finish(complete: complete)
+            let n = outputs.written
+            Console.line(String(format: "wrote %d of %d images to %@ (%@) in %.1f s: %.2f images/s sampling",
+                         n, total, output, files.joined(separator: ", "), Date().timeIntervalSince(started),
+                         Double(n) / max(samplingSeconds, 1e-9)))
+            if !complete {
+                FileHandle.standardError.write(Data("interrupted: the \(n) images made are kept; samples.npz is written only by a complete run\n".utf8))
+                throw ExitCode(130)
+            }
         }
-        let schedule = try NoiseSchedule.stableDiffusion()
-        let solver: any Sampler
-        switch sampler {
-        case .dpmSolver: solver = try AuthorsDPMSolver(schedule: schedule, steps: steps)
-        case .dpmSolverPlusPlus: solver = try DPMSolverPlusPlus(schedule: schedule, steps: steps)
-        case .ddim: solver = try DDIMSampler(schedule: schedule, steps: steps)
-        }
-        let rule: Guidance
+    }
+
+    /// The guidance rule the options give.
+    private func rule() -> Guidance {
         switch guidance {
-        case .constant: rule = .constant(scale: scale)
-        case .decayed: rule = .decayed(scale: scale, power: power)
-        case .none: rule = .none
+        case .constant: return .constant(scale: scale)
+        case .decayed: return .decayed(scale: scale, power: power)
+        case .none: return .none
         }
-        try rule.validate()
-        let summary = solver.summary(guidance: rule)
-        print("model: \(file.model.parameterCount) parameters (\(file.weights) weights), \(file.imageSize)x\(file.imageSize)")
-        print("sampling: \(summary)")
-        var gridSampler = ClassGridSampler(model: file.model, nullClass: file.nullClass,
-                                           imageShape: [file.model.config.channels, file.imageSize, file.imageSize])
-        gridSampler.batchSize = batchSize
-        gridSampler.device = device
-        let samplingStart = Date()
-        let result = try gridSampler.sample(classes: classList, perClass: perClass, sampler: solver, guidance: rule, seed: seed) { done, total in
-            FileHandle.standardError.write(Data("\rsampled \(done)/\(total)".utf8))
-        }
-        FileHandle.standardError.write(Data("\n".utf8))
-        let samplingSeconds = Date().timeIntervalSince(samplingStart)
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        let grid = try ImageGrid.tile(result.images, columns: perClass)
-        try PNG.write(RowLabels.add(to: grid, labels: classList, tileHeight: file.imageSize, padding: 2), to: output + "/grid.png")
-        if !gridOnly {
-            try FileManager.default.createDirectory(atPath: output + "/images", withIntermediateDirectories: true)
-            let labels = try result.labels.toArray(Int64.self)
-            for k in 0..<labels.count {
-                let one = try result.images.narrow(dim: 0, start: k, length: 1)
-                try ImageGrid.write(one, to: output + String(format: "/images/%05d-class-%d.png", k, labels[k]), columns: 1, padding: 0)
-            }
-        }
-        try NPZ.writeSamples(images: result.images, labels: result.labels, to: output + "/samples.npz")
-        let n = result.labels.count
-        print(String(format: "wrote %d images to %@ (grid.png, samples.npz%@) in %.1f s: %.2f images/s sampling",
-                     n, output, gridOnly ? "" : ", images/", Date().timeIntervalSince(started), Double(n) / samplingSeconds))
     }
 }

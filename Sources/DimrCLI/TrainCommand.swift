@@ -6,19 +6,31 @@ import Foundation
 import Pipeline
 import Torch
 
+extension TrainingRecipe: ExpressibleByArgument {}
+
 /// `dimr train`: trains a DiMR model, resuming from the output folder's newest checkpoint.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a DiMR model (resumes from the newest checkpoint in --output).",
         discussion: """
-        Writes OUTPUT/checkpoints/step-N.safetensors (model, EMA, optimizer, data order, RNG), \
-        OUTPUT/metrics.jsonl and, with --sample-every, OUTPUT/samples/step-N.png. Run the same \
-        command again to continue an interrupted run (Ctrl-C saves a checkpoint before stopping).
+        Writes OUTPUT/checkpoints/step-N.safetensors (model, EMA, optimizer, data order, RNG, running loss \
+        average), OUTPUT/metrics.jsonl and, with --sample-every, OUTPUT/samples/step-N.png. Run the same \
+        command again to continue an interrupted run: Ctrl-C saves a checkpoint and exits with status 130. \
+        The data may be given by another path on resume (it is recognised by its file list and sizes, or for \
+        Fashion-MNIST by its contents); a changed option that changes the run is refused, naming it. \
+        One run at a time may use an output folder (OUTPUT/.dimr.lock).
+
+        Recipes (--recipe) set --lr, --warmup, --ema-rate, --ema-warmup and --grad-clip, each of which may \
+        still be given: `authors` is the paper's ImageNet recipe (\(TrainingRecipe.authors.summary)), meant \
+        for runs of hundreds of thousands of steps; `small` (\(TrainingRecipe.small.summary)) is for runs of \
+        a few thousand steps, such as Fashion-MNIST. The default is `small` for the fmnist-* and bench presets \
+        and `authors` for the DiMR-* presets and --config.
         """)
 
     @Option(help: "Model preset (see `dimr info --presets`).") var preset: String = "fmnist-2r"
     @Option(help: "Model configuration JSON file in the authors' field names (overrides --preset).") var config: String?
-    @Option(help: "Loss weight per stage, low resolution first, comma-separated (default: the preset's).") var lossCoeffs: String?
+    @Option(help: "Optimisation recipe: authors or small (default: by preset, see above).") var recipe: TrainingRecipe?
+    @Option(help: "Loss weight per stage, low resolution first, comma-separated, each >= 0 (default: the preset's).") var lossCoeffs: String?
     @Option(help: "Training data: fashion-mnist, or a folder with one subfolder of PNG/JPEG images per class.") var dataset: String = "fashion-mnist"
     @Option(help: "Folder of the Fashion-MNIST IDX files (default: Debian's).") var dataDir: String?
     @Option(help: "Image side for --dataset FOLDER (default: the preset's).") var imageSize: Int?
@@ -27,96 +39,165 @@ struct Train: ParsableCommand {
     @Option(help: "Refuse images of more pixels than this, from their header (the default is PIL's MAX_IMAGE_PIXELS).")
     var maxImagePixels: Int = ImageDecoder.defaultMaxPixels
     @Option(help: "Output folder.") var output: String = "runs/train"
-    @Option(help: "Train until this many steps in total.") var steps: Int = 1000
+    @Option(help: "Train until the run has made this many steps in all (one step = one batch), counting the steps of the checkpoint it resumes; 0 only loads the data.")
+    var steps: Int = 1000
     @Option(help: "Images per step.") var batchSize: Int = 64
-    @Option(help: "Peak learning rate.") var lr: Double = 2e-4
-    @Option(help: "Linear warm-up steps.") var warmup: Int = 5000
-    @Option(help: "AdamW weight decay (not on nodecay_* parameters).") var weightDecay: Double = 0.03
-    @Option(help: "EMA decay rate.") var emaRate: Double = 0.9999
-    @Flag(help: "EMA decay min(rate, (1+n)/(10+n)), for short runs.") var emaWarmup = false
-    @Option(help: "Clip the gradient norm to this value.") var gradClip: Double?
-    @Option(help: "Probability of dropping a label to the null class.") var labelDrop: Double = 0.1
+    @Option(help: "Peak learning rate (default: the recipe's).") var lr: Double?
+    @Option(help: "Linear warm-up steps, 0 = none (default: the recipe's).") var warmup: Int?
+    @Option(help: "AdamW weight decay, >= 0 (not on nodecay_* parameters).") var weightDecay: Double = 0.03
+    @Option(help: "EMA decay rate in [0, 1] (default: the recipe's).") var emaRate: Double?
+    @Flag(inversion: .prefixedNo, help: "EMA decay min(rate, (1+n)/(10+n)), for short runs (default: the recipe's).") var emaWarmup: Bool?
+    @Option(help: "Clip the gradient norm to this value; 0 = no clipping (default: the recipe's).") var gradClip: Double?
+    @Option(help: "Probability of dropping a label to the null class, in [0, 1].") var labelDrop: Double = 0.1
     @Flag(help: "Random horizontal flips.") var flip = false
     @Option(help: "Seed of data order, initialisation and noise.") var seed: UInt64 = 0
-    @Option(help: "Checkpoint every N steps.") var checkpointEvery: Int = 500
-    @Option(help: "Checkpoints kept.") var keep: Int = 3
-    @Option(help: "Write a sample grid every N steps (0 = never).") var sampleEvery: Int = 0
-    @Option(help: "Sampler steps of the grids.") var sampleSteps: Int = 25
-    @Option(help: "Guidance scale s of the grids (rule cond + s (cond - uncond)).") var guidanceScale: Double = 1.0
-    @Option(help: "Metrics record every N steps.") var logEvery: Int = 10
-    @Option(help: "Intra-op threads (default: libtorch's).") var threads: Int?
+    @Option(help: "Checkpoint every N steps; 0 = only at the end and on Ctrl-C.") var checkpointEvery: Int = 500
+    @Option(help: "Checkpoints kept, at least 1.") var keep: Int = 3
+    @Option(help: "Write a sample grid every N steps; 0 = never.") var sampleEvery: Int = 0
+    @Option(help: "Sampler steps of the grids, 1...1000.") var sampleSteps: Int = 25
+    @Option(help: "Guidance scale s of the grids (rule cond + s (cond - uncond); 0 = no guidance).") var guidanceScale: Double = 1.0
+    @Option(help: "Metrics record (and a progress line when not on a terminal) every N steps, at least 1.") var logEvery: Int = 10
+    @Option(help: "Intra-op threads, 1...\(OptionChecks.maxThreads) (default: libtorch's).") var threads: Int?
     @Option(help: "Device: cpu or cuda[:N].") var device: String = "cpu"
 
+    func validate() throws {
+        try OptionChecks.threads(threads)
+        _ = try OptionChecks.device(device)
+        if let imageSize { try OptionChecks.integer("--image-size", imageSize, in: 1...DiMRConfig.maxImageSize) }
+        try OptionChecks.integer("--steps", steps, in: 0...Int.max)
+        try OptionChecks.integer("--batch-size", batchSize, in: 1...(1 << 20))
+        if let lr { try OptionChecks.real("--lr", lr, in: 0...Double.greatestFiniteMagnitude) }
+        if let warmup { try OptionChecks.integer("--warmup", warmup, in: 0...Int.max) }
+        try OptionChecks.real("--weight-decay", weightDecay, in: 0...Double.greatestFiniteMagnitude)
+        if let emaRate { try OptionChecks.real("--ema-rate", emaRate, in: 0...1) }
+        if let gradClip { try OptionChecks.real("--grad-clip", gradClip, in: 0...Double.greatestFiniteMagnitude, meaning: "0 = no clipping") }
+        try OptionChecks.real("--label-drop", labelDrop, in: 0...1)
+        try OptionChecks.integer("--checkpoint-every", checkpointEvery, in: 0...Int.max, meaning: "0 = only at the end")
+        try OptionChecks.integer("--keep", keep, in: 1...Int.max)
+        try OptionChecks.integer("--sample-every", sampleEvery, in: 0...Int.max, meaning: "0 = never")
+        try OptionChecks.integer("--sample-steps", sampleSteps, in: 1...1000)
+        try OptionChecks.real("--guidance-scale", guidanceScale)
+        try OptionChecks.integer("--log-every", logEvery, in: 1...Int.max)
+        try OptionChecks.integer("--max-image-pixels", maxImagePixels, in: 1...Int.max)
+        if let lossCoeffs { _ = try Self.parseCoefficients(lossCoeffs) }
+        try runOptions().validate()
+    }
+
     func run() throws {
-        guard maxImagePixels > 0 else { throw ValidationError("--max-image-pixels must be positive, got \(maxImagePixels)") }
-        if let threads { Torch.numThreads = threads }
-        guard let device = Device(parsing: device) else { throw ValidationError("unknown device \(self.device)") }
-        let trainingConfig = try makeConfig()
-        Interrupt.install()
-        let run = try TrainingRun(directory: output, config: trainingConfig, keep: keep, device: device,
-                                  imageOptions: ImageLoadOptions(maxPixels: maxImagePixels, skipBadFiles: skipBadImages))
-        let model = run.trainer.model
-        print("model: \(model.parameterCount) parameters, \(trainingConfig.model.stageConfigs.count) stages; data: \(trainingConfig.dataset.description), \(run.trainer.loader.count) images")
-        if !run.skippedImages.isEmpty {
-            print("skipped \(run.skippedImages.count) bad image files (--skip-bad-images):")
-            for file in run.skippedImages.prefix(5) { print("  \(file.reason)") }
-            if run.skippedImages.count > 5 { print("  ... and \(run.skippedImages.count - 5) more") }
+        try OptionChecks.plainErrors {
+            OptionChecks.applyThreads(threads)
+            let device = try OptionChecks.device(device)
+            let (trainingConfig, recipe) = try makeConfig()
+            let options = runOptions()
+            Interrupt.install()
+            let run = try TrainingRun(directory: output, config: trainingConfig, keep: keep, device: device,
+                                      command: CommandLine.arguments.joined(separator: " "),
+                                      imageOptions: ImageLoadOptions(maxPixels: maxImagePixels, skipBadFiles: skipBadImages))
+            for path in run.removedTemporaries { Console.line("removed \(path), a temporary file left by a killed writer") }
+            if !run.skippedImages.isEmpty {
+                Console.line("skipped \(run.skippedImages.count) bad image files (--skip-bad-images):")
+                for file in run.skippedImages.prefix(5) { Console.line("  \(file.reason)") }
+                if run.skippedImages.count > 5 { Console.line("  ... and \(run.skippedImages.count - 5) more") }
+            }
+            let model = run.trainer.model
+            Console.line("model: \(model.parameterCount) parameters, \(trainingConfig.model.stageConfigs.count) stages; "
+                  + "data: \(trainingConfig.dataset.description), \(run.trainer.loader.count) images")
+            Console.line("recipe: \(recipe.rawValue) defaults; lr \(trainingConfig.learningRate), warm-up \(trainingConfig.warmupSteps) steps, "
+                  + "EMA \(trainingConfig.emaRate)\(trainingConfig.emaWarmup ? " with warm-up" : ""), "
+                  + "gradient clip \(trainingConfig.gradClip.map { "\($0)" } ?? "off"), batch \(trainingConfig.batchSize)")
+            if let from = run.resumedFrom { Console.line("resuming from \(from) at step \(run.trainer.step)") }
+            guard run.trainer.step < steps else {
+                Console.line("already at step \(run.trainer.step) of --steps \(steps); nothing to do")
+                return
+            }
+            let firstStep = run.trainer.step
+            let started = Date()
+            let losses = try run.run(options)
+            let seconds = Date().timeIntervalSince(started)
+            Console.line(String(format: "%@: step %d of --steps %d (%d this run), last loss %.4f, %.1f s, %.1f images/s; checkpoints in %@/checkpoints",
+                         run.interrupted ? "interrupted" : "done", run.trainer.step, steps, run.trainer.step - firstStep,
+                         losses.last ?? .nan, seconds, Double(losses.count * batchSize) / max(seconds, 1e-9), output))
+            if run.interrupted { throw ExitCode(130) }
         }
-        if let from = run.resumedFrom { print("resuming from \(from) at step \(run.trainer.step)") }
-        guard run.trainer.step < steps else {
-            print("already at step \(run.trainer.step) >= --steps \(steps); nothing to do")
-            return
-        }
+    }
+
+    /// The options that do not change the run's results.
+    private func runOptions() -> RunOptions {
         var options = RunOptions(steps: steps)
         options.checkpointEvery = checkpointEvery
         options.sampleEvery = sampleEvery
         options.sampleSteps = sampleSteps
         options.logEvery = logEvery
         options.guidance = guidanceScale == 0 ? .none : .constant(scale: guidanceScale)
-        let started = Date()
-        let losses = try run.run(options)
-        let seconds = Date().timeIntervalSince(started)
-        print(String(format: "done: step %d, last loss %.4f, %.1f s, %.1f images/s; checkpoints in %@/checkpoints",
-                     run.trainer.step, losses.last ?? .nan, seconds, Double(losses.count * batchSize) / max(seconds, 1e-9), output))
+        return options
     }
 
-    private func makeConfig() throws -> TrainingConfig {
+    /// `--loss-coeffs` as numbers, each finite and >= 0.
+    static func parseCoefficients(_ text: String) throws -> [Double] {
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            let trimmed = item.trimmingCharacters(in: .whitespaces)
+            guard let value = Double(trimmed) else { throw ValidationError("--loss-coeffs: \"\(trimmed)\" is not a number (in \"\(text)\")") }
+            try OptionChecks.real("--loss-coeffs", value, in: 0...Double.greatestFiniteMagnitude)
+            return value
+        }
+    }
+
+    private func makeConfig() throws -> (TrainingConfig, TrainingRecipe) {
         var model: DiMRConfig
         var coefficients: [Double]
         var size: Int
+        let chosen: TrainingRecipe
         if let path = config {
             let text: String
             do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw ValidationError("cannot read --config \(path): \(error.localizedDescription)")
+                throw ValidationError("cannot read --config \(path): \(FileErrors.reason(error))")
             }
             model = try DiMRConfig.fromJSON(text)
             coefficients = MultiScaleLoss.defaultCoefficients(levels: model.stageConfigs.count)
             size = imageSize ?? 32
+            chosen = recipe ?? TrainingRecipe.defaultRecipe(forPreset: nil)
         } else {
             let p = try DiMRConfig.preset(named: preset)
             (model, coefficients, size) = (p.config, p.lossCoefficients, p.imageSize)
+            chosen = recipe ?? TrainingRecipe.defaultRecipe(forPreset: p.name)
         }
         if let text = lossCoeffs {
-            let values = text.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            let values = try Self.parseCoefficients(text)
             guard values.count == model.stageConfigs.count else {
-                throw ValidationError("--loss-coeffs needs \(model.stageConfigs.count) numbers, got \"\(text)\"")
+                throw ValidationError("--loss-coeffs needs \(model.stageConfigs.count) numbers (one per stage), got \"\(text)\"")
             }
             coefficients = values
         }
         if let s = imageSize { size = s }
-        let spec: DatasetSpec = dataset == "fashion-mnist" ? .fashionMNIST(directory: dataDir) : .imageFolder(path: dataset)
+        do { try model.validate(imageSize: size) } catch {
+            throw ValidationError("--image-size \(size) does not fit the model: \(error)")
+        }
+        let spec: DatasetSpec
+        if dataset == "fashion-mnist" {
+            guard model.channels == 1, size == 32 else {
+                throw ValidationError("Fashion-MNIST images are 1x32x32; the model takes \(model.channels)x\(size)x\(size) (--preset, --config, --image-size)")
+            }
+            spec = .fashionMNIST(directory: dataDir)
+        } else {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dataset, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("--dataset \(dataset) is neither fashion-mnist nor a folder")
+            }
+            spec = .imageFolder(path: dataset)
+        }
         var c = TrainingConfig(model: model, lossCoefficients: coefficients, imageSize: size, dataset: spec)
+        chosen.apply(to: &c)
         c.batchSize = batchSize
-        c.learningRate = lr
-        c.warmupSteps = warmup
+        if let lr { c.learningRate = lr }
+        if let warmup { c.warmupSteps = warmup }
         c.weightDecay = weightDecay
-        c.emaRate = emaRate
-        c.emaWarmup = emaWarmup
-        c.gradClip = gradClip
+        if let emaRate { c.emaRate = emaRate }
+        if let emaWarmup { c.emaWarmup = emaWarmup }
+        if let gradClip { c.gradClip = gradClip > 0 ? gradClip : nil }
         c.labelDropProbability = labelDrop
         c.randomFlip = flip
         c.seed = seed
         try c.validate()
-        return c
+        return (c, chosen)
     }
 }

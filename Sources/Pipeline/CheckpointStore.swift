@@ -10,15 +10,12 @@ public struct CheckpointStore {
     public let keep: Int
 
     /// Uses (and creates) `directory`.
+    /// - Throws: `PipelineError` when `keep` is below 1 or the folder cannot be created.
     public init(directory: String, keep: Int = 3) throws {
-        precondition(keep >= 1, "a checkpoint store keeps at least one checkpoint")
+        guard keep >= 1 else { throw PipelineError("--keep must be at least 1 (the newest checkpoint is always kept), got \(keep)") }
         self.directory = directory
         self.keep = keep
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw PipelineError("cannot create checkpoint folder \(directory): \(error.localizedDescription)")
-        }
+        try FileErrors.createFolder(directory)
     }
 
     /// The file name for a step.
@@ -41,7 +38,11 @@ public struct CheckpointStore {
     @discardableResult
     public func save(step: Int, tensors: [String: Tensor], metadata: [String: String]) throws -> String {
         let path = directory + "/" + Self.fileName(step: step)
-        try SafeTensors.save(tensors, metadata: metadata, to: path)
+        do {
+            try SafeTensors.save(tensors, metadata: metadata, to: path)
+        } catch {
+            throw PipelineError("cannot write checkpoint \(path): \(FileErrors.reason(error))")
+        }
         let all = list()
         for old in all.dropLast(keep) { try? FileManager.default.removeItem(atPath: old.path) }
         return path

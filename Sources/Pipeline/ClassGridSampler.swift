@@ -30,26 +30,56 @@ public struct ClassGridSampler {
     /// `onBatch` is told (images done, images in all) after each batch.
     public func sample(classes: [Int], perClass: Int, sampler: any Sampler, guidance: Guidance, seed: UInt64,
                        onBatch: ((Int, Int) -> Void)? = nil) throws -> (images: Tensor, labels: Tensor) {
+        var images: [Tensor] = []
+        var labels: [Tensor] = []
+        try forEachBatch(classes: classes, perClass: perClass, sampler: sampler, guidance: guidance, seed: seed) { batch in
+            images.append(batch.images)
+            labels.append(batch.labels)
+            onBatch?(batch.start + batch.labels.count, batch.total)
+            return true
+        }
+        return (try Tensor.cat(images), try Tensor.cat(labels))
+    }
+
+    /// One batch of `forEachBatch`: images (B, C, H, W) on the CPU in [-1, 1] (unclamped), their int64 labels (B),
+    /// the index of the first image and the number of images in all.
+    public struct Batch {
+        /// Images (B, C, H, W), float32 on the CPU.
+        public let images: Tensor
+        /// Labels (B), int64.
+        public let labels: Tensor
+        /// Index of the batch's first image among all images asked for.
+        public let start: Int
+        /// Number of images asked for in all.
+        public let total: Int
+    }
+
+    /// Samples `perClass` images of each of `classes` (class-major) batch by batch, handing each batch to `body`
+    /// and keeping none: memory stays that of one batch however many images are asked for. `body` returns
+    /// false to stop early.
+    /// - Throws: `PipelineError` for a class out of range or a total that overflows; the sampler's errors.
+    public func forEachBatch(classes: [Int], perClass: Int, sampler: any Sampler, guidance: Guidance, seed: UInt64,
+                             _ body: (Batch) throws -> Bool) throws {
         precondition(perClass > 0, "images per class must be positive")
         precondition(batchSize > 0, "batch size must be positive")
         for c in classes where c < 0 || c >= nullClass {
             throw PipelineError("class \(c) is out of range: the model has classes 0...\(nullClass - 1)")
         }
         try guidance.validate()
-        let labels = classes.flatMap { Array(repeating: Int64($0), count: perClass) }
-        var outputs: [Tensor] = []
+        let (total, overflow) = classes.count.multipliedReportingOverflow(by: perClass)
+        guard !overflow else { throw PipelineError("\(classes.count) classes x \(perClass) images per class is too many images") }
         var start = 0
-        while start < labels.count {
-            let end = min(start + batchSize, labels.count)
+        while start < total {
+            let end = start + min(batchSize, total - start)
+            let labels = (start..<end).map { Int64(classes[$0 / perClass]) }
             let noise = try InitialNoise.make(seed: seed, indices: start..<end, shape: imageShape, device: device)
-            let y = try Tensor(Array(labels[start..<end])).to(device: device)
+            let y = try Tensor(labels).to(device: device)
             let images = try withNoGrad {
                 try sampler.sample(network: model, noise: noise, classes: y, nullClass: nullClass, guidance: guidance)
             }
-            outputs.append(try images.to(device: .cpu))
+            let batch = Batch(images: try images.to(device: .cpu), labels: try Tensor(labels), start: start, total: total)
             start = end
-            onBatch?(end, labels.count)
+            guard try body(batch) else { return }
         }
-        return (try Tensor.cat(outputs), try Tensor(labels))
     }
 }

@@ -1,3 +1,4 @@
+import Datasets
 import DiMR
 import Foundation
 import Torch
@@ -13,12 +14,17 @@ public struct ModelFile {
     public let imageSize: Int
     /// The class index meaning "no class".
     public let nullClass: Int
-    /// Which weights were loaded (`ema` or `model`).
-    public let weights: String
+    /// Which weights were loaded.
+    public let weights: WeightsKind
+    /// Class names in label order, when the file records them (image-folder runs) or they follow from its
+    /// training data (Fashion-MNIST); there may be fewer names than classes.
+    public let classNames: [String]?
 
     /// Loads `path`, preferring EMA weights when present and `useEMA`.
+    /// - Throws: `PipelineError` when the file lacks a configuration or weights, holds an unconditional model,
+    ///   or holds only EMA weights and `useEMA` is false; the reader's errors for a bad file.
     public init(path: String, useEMA: Bool = true, device: Device = .cpu) throws {
-        let file = try SafeTensorsFile(path: path)
+        let file = try Self.open(path)
         guard let configText = file.metadata["config"] else {
             throw PipelineError("\(path) has no model configuration (metadata key \"config\"); is it a dimr checkpoint?")
         }
@@ -28,6 +34,10 @@ public struct ModelFile {
         }
         let hasEMA = file.entries.keys.contains { $0.hasPrefix("ema.") }
         let prefix = useEMA && hasEMA ? "ema." : "model."
+        let kind: WeightsKind = hasEMA ? (useEMA ? .ema : .raw) : WeightsKind.ofExported(file.metadata["weights"])
+        if !useEMA && kind == .ema {
+            throw PipelineError("\(path) holds only the EMA weights (an exported model); the raw weights are in the training checkpoint")
+        }
         var state: [String: Tensor] = [:]
         for name in file.entries.keys where name.hasPrefix(prefix) {
             state[String(name.dropFirst(prefix.count))] = try file.tensor(name)
@@ -38,19 +48,47 @@ public struct ModelFile {
         try model.to(device: device)
         model.eval()
         self.model = model
-        weights = String(prefix.dropLast())
+        weights = kind
         nullClass = classes - 1
         if let text = file.metadata["image_size"] {
-            guard let size = Int(text), size > 0 else { throw PipelineError("\(path) has a bad image_size \(text)") }
+            guard let size = Int(text) else { throw PipelineError("\(path) has a bad image_size \(text)") }
+            do { try config.validate(imageSize: size) } catch {
+                throw PipelineError("\(path) has an image_size the model cannot take: \(error)")
+            }
             imageSize = size
         } else {
-            imageSize = config.stageConfigs.last.map { $0.maxHeight * $0.inputFeatureRatio * $0.imageInputRatio } ?? 32
+            let last = config.stageConfigs[config.stageConfigs.count - 1]
+            imageSize = last.maxHeight * last.inputFeatureRatio * last.imageInputRatio
         }
+        classNames = try Self.classNames(file, path: path, count: nullClass)
     }
 
-    /// Writes the EMA weights of a training checkpoint as a small file for sampling, optionally in float16.
+    /// Opens `path`, saying in plain words why it cannot be read ("No such file or directory").
+    static func open(_ path: String) throws -> SafeTensorsFile {
+        guard access(path, R_OK) == 0 else { throw PipelineError("cannot read \(path): \(FileErrors.lastReason)") }
+        return try SafeTensorsFile(path: path)
+    }
+
+    /// The class names a file records (`class_names`; an image folder may name fewer classes than the model has),
+    /// or Fashion-MNIST's when it was trained on that; nil otherwise.
+    static func classNames(_ file: SafeTensorsFile, path: String, count: Int) throws -> [String]? {
+        if let text = file.metadata[Trainer.classNamesKey] {
+            guard let names = try? JSONDecoder().decode([String].self, from: Data(text.utf8)), names.count <= count else {
+                throw PipelineError("\(path) has a class_names entry that is not a list of at most \(count) names")
+            }
+            return names
+        }
+        if let text = file.metadata["training"], let training = try? TrainingConfig.parse(text),
+           case .fashionMNIST = training.dataset, count == FashionMNIST.classCount {
+            return FashionMNIST.classNames
+        }
+        return nil
+    }
+
+    /// Writes the EMA weights of a training checkpoint (the raw ones when it has none) as a small file for
+    /// sampling, optionally in float16.
     public static func export(checkpoint path: String, to output: String, half: Bool) throws {
-        let file = try SafeTensorsFile(path: path)
+        let file = try open(path)
         guard let config = file.metadata["config"] else { throw PipelineError("\(path) has no model configuration") }
         let hasEMA = file.entries.keys.contains { $0.hasPrefix("ema.") }
         let prefix = hasEMA ? "ema." : "model."
@@ -59,8 +97,15 @@ public struct ModelFile {
             let t = try file.tensor(name)
             tensors["model." + name.dropFirst(prefix.count)] = half && t.dtype == .float32 ? try t.to(.float16) : t
         }
-        var metadata = ["config": config, "format": "dimr-weights/1", "weights": String(prefix.dropLast())]
-        for key in ["image_size", "null_class", "loss_coeffs", "step", "training"] { metadata[key] = file.metadata[key] }
-        try SafeTensors.save(tensors, metadata: metadata, to: output)
+        let kind: WeightsKind = hasEMA ? .ema : WeightsKind.ofExported(file.metadata["weights"])
+        var metadata = ["config": config, "format": "dimr-weights/1", "weights": kind.rawValue]
+        for key in ["image_size", "null_class", "loss_coeffs", "step", "training", Trainer.classNamesKey] {
+            metadata[key] = file.metadata[key]
+        }
+        do {
+            try SafeTensors.save(tensors, metadata: metadata, to: output)
+        } catch {
+            throw PipelineError("cannot write \(output): \(FileErrors.reason(error))")
+        }
     }
 }

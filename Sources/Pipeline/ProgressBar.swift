@@ -1,6 +1,10 @@
 import Foundation
 
-/// A one-line terminal progress display: step, loss, throughput and ETA, redrawn in place.
+/// Training progress on standard error: step, loss, throughput and ETA.
+///
+/// On a terminal the line is redrawn in place (a few times a second). When standard error is not a
+/// terminal (a log file, a pipe), one plain line is written per forced update (each metrics interval)
+/// and at the end, with no carriage returns or escape codes.
 public struct ProgressBar {
     private let total: Int
     private let start = Date()
@@ -8,35 +12,41 @@ public struct ProgressBar {
     private var lastDraw = Date.distantPast
     private let interactive: Bool
 
-    /// Creates a bar for steps `startStep..<total`.
-    public init(total: Int, startStep: Int = 0) {
+    /// Creates a bar for steps `startStep..<total`; `interactive` defaults to whether standard error is a terminal.
+    public init(total: Int, startStep: Int = 0, interactive: Bool? = nil) {
         self.total = total
         self.startStep = startStep
-        interactive = isatty(STDERR_FILENO) != 0
+        self.interactive = interactive ?? (isatty(STDERR_FILENO) != 0)
     }
 
     /// Seconds since the bar was created.
     public var elapsed: Double { Date().timeIntervalSince(start) }
 
-    /// Redraws the bar (at most a few times a second, or always when `force`).
+    /// Shows the progress: on a terminal at most a few times a second (always when `force` or at the end);
+    /// otherwise a line when `force` or at the end.
     public mutating func update(step: Int, items: Int, fields: [(String, String)], force: Bool = false) {
         let now = Date()
-        guard force || now.timeIntervalSince(lastDraw) > 0.25 || step == total else { return }
-        lastDraw = now
+        if interactive {
+            guard force || now.timeIntervalSince(lastDraw) > 0.25 || step == total else { return }
+            lastDraw = now
+            FileHandle.standardError.write(Data(("\r" + line(step: step, items: items, fields: fields) + "\u{1B}[K").utf8))
+        } else if force || step == total {
+            FileHandle.standardError.write(Data((line(step: step, items: items, fields: fields) + "\n").utf8))
+        }
+    }
+
+    /// The text of one progress line.
+    public func line(step: Int, items: Int, fields: [(String, String)]) -> String {
         let done = step - startStep
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? Double(total - step) / rate : 0
         let width = 24
-        let filled = total > 0 ? min(width, width * step / total) : width
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        var line = "[\(bar)] \(step)/\(total)"
-        for (k, v) in fields { line += " \(k) \(v)" }
-        line += String(format: " %.1f img/s eta %@", elapsed > 0 ? Double(items) / elapsed : 0, Self.duration(eta))
-        if interactive {
-            FileHandle.standardError.write(Data(("\r" + line + "\u{1B}[K").utf8))
-        } else if force || step == total {
-            FileHandle.standardError.write(Data((line + "\n").utf8))
-        }
+        let filled = total > 0 ? Int(min(Double(width), Double(width) * Double(step) / Double(total))) : width
+        var text = interactive ? "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] " : ""
+        text += "step \(step)/\(total)"
+        for (k, v) in fields { text += " \(k) \(v)" }
+        text += String(format: " %.1f img/s eta %@", elapsed > 0 ? Double(items) / elapsed : 0, Self.duration(eta))
+        return text
     }
 
     /// Ends the line.
@@ -46,43 +56,10 @@ public struct ProgressBar {
 
     /// Formats seconds as `1h02m`, `3m05s` or `12s`.
     public static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds < 1e9 else { return "?" }
         let s = Int(seconds.rounded())
         if s >= 3600 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }
         if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
         return "\(s)s"
     }
-}
-
-/// Appends one JSON object per line to a metrics file.
-public final class MetricsLog {
-    private let handle: FileHandle
-
-    /// Opens (creating or appending to) `path`.
-    public init(path: String) throws {
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw PipelineError("cannot create metrics log \(path)")
-            }
-        }
-        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try handle.seekToEnd()
-    }
-
-    deinit { try? handle.close() }
-
-    /// Writes one record.
-    public func write(_ record: [String: Double]) throws {
-        let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
-        handle.write(data)
-        handle.write(Data("\n".utf8))
-    }
-}
-
-/// An error of the training and sampling pipeline, with a message for the user.
-public struct PipelineError: Error, CustomStringConvertible {
-    /// What went wrong and, where it helps, what to do.
-    public let message: String
-    /// Creates an error.
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
 }

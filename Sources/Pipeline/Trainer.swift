@@ -36,6 +36,10 @@ public final class Trainer {
     public let loader: DataLoader
     /// Steps completed.
     public private(set) var step = 0
+    /// What identifies the training data (saved in checkpoints and compared on resume), when known.
+    public var dataIdentity: DataIdentity?
+    /// Class names in label order (saved in checkpoints, so `dimr sample --classes` takes names), when known.
+    public var classNames: [String]?
     private let loss: TrainingLoss
     private let schedule: LinearWarmup
     private let noise: Generator
@@ -99,6 +103,10 @@ public final class Trainer {
     public static let formatKey = "format"
     /// The format written by this version.
     public static let format = "dimr-checkpoint/1"
+    /// Metadata key of the data identity (JSON of `DataIdentity`).
+    public static let dataKey = "data"
+    /// Metadata key of the class names (a JSON array of strings, in label order).
+    public static let classNamesKey = "class_names"
 
     /// Everything needed to resume, as tensors and string metadata.
     public func checkpoint() throws -> (tensors: [String: Tensor], metadata: [String: String]) {
@@ -108,7 +116,7 @@ public final class Trainer {
         for (name, t) in try optimizer.stateDict(prefix: "optimizer.") { tensors[name] = t }
         for (name, t) in try loader.state().tensors(prefix: "loader.") { tensors[name] = t }
         tensors["rng.noise"] = try noise.state()
-        let metadata = [
+        var metadata = [
             Self.formatKey: Self.format,
             "training": try config.json(),
             "config": try config.model.toJSON(),
@@ -118,20 +126,34 @@ public final class Trainer {
             "image_size": String(config.imageSize),
             "null_class": String(config.nullClass),
         ]
+        if let dataIdentity { metadata[Self.dataKey] = String(decoding: try JSONEncoder().encode(dataIdentity), as: UTF8.self) }
+        if let classNames { metadata[Self.classNamesKey] = String(decoding: try JSONEncoder().encode(classNames), as: UTF8.self) }
         return (tensors, metadata)
     }
 
-    /// Restores the state saved by `checkpoint()`; the configuration must match this run's.
+    /// Restores the state saved by `checkpoint()`; what changes the run must match this run's: the
+    /// configuration (data paths aside) and, when both are known, the data's identity.
+    /// - Throws: `PipelineError` listing every differing field with both values.
     public func restore(from file: SafeTensorsFile) throws {
         guard file.metadata[Self.formatKey] == Self.format else {
             throw PipelineError("\(file.path) is not a dimr training checkpoint (format \(file.metadata[Self.formatKey] ?? "missing"))")
         }
-        guard let text = file.metadata["training"], let stepText = file.metadata["step"], let savedStep = Int(stepText),
-              let emaText = file.metadata["ema_updates"], let emaUpdates = Int(emaText)
+        guard let text = file.metadata["training"], let stepText = file.metadata["step"], let savedStep = Int(stepText), savedStep >= 0,
+              let emaText = file.metadata["ema_updates"], let emaUpdates = Int(emaText), emaUpdates >= 0
         else { throw PipelineError("\(file.path) lacks its training configuration or step count") }
-        let saved = try TrainingConfig.parse(text)
-        guard saved == config else {
-            throw PipelineError("\(file.path) was written by a run with another configuration; resume with the same options or start a new output folder")
+        var differences = try ConfigDifference.lines(saved: TrainingConfig.parse(text), current: config)
+        if let dataText = file.metadata[Self.dataKey], let current = dataIdentity {
+            guard let saved = try? JSONDecoder().decode(DataIdentity.self, from: Data(dataText.utf8)) else {
+                throw PipelineError("\(file.path) has an unreadable data identity: \(dataText.prefix(200))")
+            }
+            if !saved.sameData(as: current) {
+                differences.append("training data: \(saved.description) in the checkpoint, \(current.description) in this run")
+            }
+        }
+        guard differences.isEmpty else {
+            throw PipelineError("\(file.path) was written by a run with another configuration:\n  "
+                                + differences.joined(separator: "\n  ")
+                                + "\nresume with the same options and data, or start a new output folder")
         }
         let tensors = try file.tensors()
         func section(_ prefix: String) -> [String: Tensor] {

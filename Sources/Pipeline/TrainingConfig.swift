@@ -8,6 +8,14 @@ public enum DatasetSpec: Codable, Equatable, Sendable {
     /// A folder with one subfolder of PNG or JPEG images per class.
     case imageFolder(path: String)
 
+    /// The kind of data set, as `--dataset` names it: `fashion-mnist` or `image folder`.
+    public var kind: String {
+        switch self {
+        case .fashionMNIST: return "fashion-mnist"
+        case .imageFolder: return "image folder"
+        }
+    }
+
     /// A short description for logs.
     public var description: String {
         switch self {
@@ -63,14 +71,20 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// The class index meaning "no class" (the last one).
     public var nullClass: Int { (model.numClasses ?? 1) - 1 }
 
-    /// Throws when values are out of range.
+    /// Throws when values are out of range, naming the value: counts positive, rates and coefficients
+    /// finite and in range, the image size one the model can take.
     public func validate() throws {
         guard let classes = model.numClasses, classes >= 2 else {
             throw PipelineError("training needs a class-conditional model (num_classes >= 2, the last being the null class)")
         }
+        try model.validate(imageSize: imageSize)
         guard batchSize > 0 else { throw PipelineError("batch size must be positive, got \(batchSize)") }
-        guard learningRate >= 0, learningRate.isFinite else { throw PipelineError("learning rate must be >= 0, got \(learningRate)") }
+        guard learningRate >= 0, learningRate.isFinite else { throw PipelineError("learning rate must be finite and >= 0, got \(learningRate)") }
         guard warmupSteps >= 0 else { throw PipelineError("warm-up steps must be >= 0, got \(warmupSteps)") }
+        guard weightDecay >= 0, weightDecay.isFinite else { throw PipelineError("weight decay must be finite and >= 0, got \(weightDecay)") }
+        for (name, beta) in [("beta1", beta1), ("beta2", beta2)] where !(beta >= 0 && beta < 1) {
+            throw PipelineError("AdamW \(name) must be in [0, 1), got \(beta)")
+        }
         guard (0...1).contains(emaRate) else { throw PipelineError("EMA rate must be in [0, 1], got \(emaRate)") }
         guard (0...1).contains(labelDropProbability) else {
             throw PipelineError("label drop probability must be in [0, 1], got \(labelDropProbability)")
@@ -78,7 +92,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         guard lossCoefficients.count == model.stageConfigs.count else {
             throw PipelineError("\(lossCoefficients.count) loss coefficients for \(model.stageConfigs.count) stages")
         }
-        if let clip = gradClip, !(clip > 0) { throw PipelineError("gradient clip must be positive, got \(clip)") }
+        if let bad = lossCoefficients.first(where: { !($0 >= 0 && $0.isFinite) }) {
+            throw PipelineError("loss coefficients must be finite and >= 0, got \(bad)")
+        }
+        guard lossCoefficients.contains(where: { $0 > 0 }) else { throw PipelineError("loss coefficients are all 0: nothing would be trained") }
+        if let clip = gradClip, !(clip > 0 && clip.isFinite) { throw PipelineError("gradient clip must be finite and positive, got \(clip)") }
     }
 
     /// JSON text of the configuration.

@@ -5,67 +5,52 @@ import Foundation
 import NN
 import Torch
 
-/// Loads the images a `DatasetSpec` names, as (N, C, S, S) float32 in [-1, 1] and int64 labels, with the
-/// image files left out by `options.skipBadFiles`.
-public func loadTrainingImages(_ spec: DatasetSpec, imageSize: Int, channels: Int,
-                               options: ImageLoadOptions = ImageLoadOptions()) throws
-    -> (images: Tensor, labels: Tensor, skipped: [SkippedFile]) {
-    switch spec {
-    case .fashionMNIST(let directory):
-        guard channels == 1, imageSize == FashionMNIST.side else {
-            throw PipelineError("Fashion-MNIST images are 1x\(FashionMNIST.side)x\(FashionMNIST.side); the model wants \(channels)x\(imageSize)x\(imageSize)")
-        }
-        let data = try FashionMNIST(split: .train, directory: directory)
-        return (data.images, data.labels, [])
-    case .imageFolder(let path):
-        let data = try ImageFolder(directory: path, width: imageSize, height: imageSize, channels: channels,
-                                   options: options)
-        return (data.images, data.labels, data.skipped)
-    }
-}
-
-/// Options of a training run that do not change its results: how long, how often to save and report.
-public struct RunOptions: Sendable {
-    /// Train until this many steps are done in total.
-    public var steps: Int
-    /// Save a checkpoint every this many steps (and at the end).
-    public var checkpointEvery: Int = 500
-    /// Write a guided sample grid every this many steps (0 = never).
-    public var sampleEvery: Int = 0
-    /// Write a metrics record every this many steps.
-    public var logEvery: Int = 10
-    /// Sampler steps (network calls) for the periodic grids.
-    public var sampleSteps: Int = 25
-    /// Guidance of the periodic grids.
-    public var guidance: Guidance = .constant(scale: 1.0)
-
-    /// Options for a run of `steps` steps.
-    public init(steps: Int) { self.steps = steps }
-}
-
 /// `dimr train` as a library call: an output folder with checkpoints, a metrics log and sample grids.
+///
+/// The folder is locked for the run's lifetime (`OutputLock`); temporary files of killed writers are removed
+/// when it opens.
 public final class TrainingRun {
     /// The trainer (model, EMA, optimizer, data).
     public let trainer: Trainer
     /// The output folder.
     public let directory: String
+    private let lock: OutputLock
     private let store: CheckpointStore
     private let metrics: MetricsLog
     /// Whether the run continued from a checkpoint, and from which.
     public let resumedFrom: String?
     /// Image files left out of the data by `imageOptions.skipBadFiles`.
     public let skippedImages: [SkippedFile]
+    /// The running mean of the recent losses (`loss_avg`), continued across resumes.
+    public private(set) var lossMean = RunningMean()
+    /// Whether the last `run` stopped early because of an interrupt (after saving a checkpoint).
+    public private(set) var interrupted = false
+    /// Temporary files of killed writers removed when the folder was opened.
+    public let removedTemporaries: [String]
 
-    /// Opens `directory`: resumes from its newest checkpoint when there is one (the configuration
-    /// must then match), else starts a new run with `config`. `imageOptions` says how an image folder is read.
+    /// Metadata key of the running loss average's window (a JSON array of the recent losses).
+    public static let lossWindowKey = "loss_window"
+
+    /// Opens `directory`: locks it, resumes from its newest checkpoint when there is one (what changes the
+    /// run must then match), else starts a new run with `config`. `imageOptions` says how an image folder is read.
+    /// - Throws: `PipelineError` when the folder is locked by another run or cannot be written, the data
+    ///   cannot be loaded, or the checkpoint belongs to another run (naming each differing field).
     public init(directory: String, config: TrainingConfig, keep: Int = 3, device: Device = .cpu,
-                imageOptions: ImageLoadOptions = ImageLoadOptions()) throws {
+                command: String = "dimr train", imageOptions: ImageLoadOptions = ImageLoadOptions()) throws {
+        try config.validate()
         self.directory = directory
+        try FileErrors.createFolder(directory)
+        lock = try OutputLock(folder: directory, command: command)
         store = try CheckpointStore(directory: directory + "/checkpoints", keep: keep)
-        let (images, labels, skipped) = try loadTrainingImages(config.dataset, imageSize: config.imageSize,
-                                                               channels: config.model.channels, options: imageOptions)
-        skippedImages = skipped
-        trainer = try Trainer(config: config, images: images, labels: labels, device: device)
+        removedTemporaries = [directory, store.directory, directory + "/samples"].flatMap { folder in
+            FileErrors.removeStaleTemporaries(in: folder).map { folder + "/" + $0 }
+        }
+        let data = try TrainingData(config.dataset, imageSize: config.imageSize, channels: config.model.channels,
+                                    options: imageOptions)
+        skippedImages = data.skipped
+        trainer = try Trainer(config: config, images: data.images, labels: data.labels, device: device)
+        trainer.dataIdentity = data.identity
+        trainer.classNames = data.classNames
         if let latest = store.latest {
             let file: SafeTensorsFile
             do {
@@ -74,55 +59,71 @@ public final class TrainingRun {
                 throw PipelineError("cannot resume: the newest checkpoint \(latest) is unreadable (\(error)); move it away to resume from the one before")
             }
             try trainer.restore(from: file)
+            if let window = file.metadata[Self.lossWindowKey] { lossMean = try RunningMean(decoding: window) }
             resumedFrom = latest
         } else {
             resumedFrom = nil
         }
-        metrics = try MetricsLog(path: directory + "/metrics.jsonl")
+        metrics = try MetricsLog(path: directory + "/metrics.jsonl", keepingStepsUpTo: trainer.step)
     }
 
-    /// Saves a checkpoint of the current step.
+    /// Saves a checkpoint of the current step, with the running loss average.
     @discardableResult
     public func saveCheckpoint() throws -> String {
-        let (tensors, metadata) = try trainer.checkpoint()
+        var (tensors, metadata) = try trainer.checkpoint()
+        metadata[Self.lossWindowKey] = try lossMean.encoded()
         return try store.save(step: trainer.step, tensors: tensors, metadata: metadata)
     }
 
-    /// Trains until `options.steps`, checkpointing, logging and sampling as asked; stops early
-    /// (after saving) when interrupted. Returns the losses of the steps it ran.
+    /// Trains until `options.steps`, checkpointing, logging and sampling as asked; stops early (after
+    /// saving, setting `interrupted`) when interrupted. Returns the losses of the steps it ran.
+    /// - Throws: `PipelineError` for out-of-range options (before any step), and the errors of training and writing.
     @discardableResult
     public func run(_ options: RunOptions, progress: Bool = true) throws -> [Double] {
+        try options.validate()
+        interrupted = false
         var bar = ProgressBar(total: options.steps, startStep: trainer.step)
         var losses: [Double] = []
-        var recent: [Double] = []
         let batch = trainer.config.batchSize
         while trainer.step < options.steps {
+            if Interrupt.requested {  // before the first step: nothing new to save
+                interrupted = true
+                break
+            }
             let started = Date()
             let report = try trainer.trainStep()
             losses.append(report.loss)
-            recent.append(report.loss)
-            if recent.count > 50 { recent.removeFirst() }
-            let avg = recent.reduce(0, +) / Double(recent.count)
-            if report.step % options.logEvery == 0 || report.step == options.steps {
-                var record: [String: Double] = ["step": Double(report.step), "loss": report.loss, "loss_avg": avg,
-                                                "lr": report.learningRate,
-                                                "images_per_s": Double(batch) / Date().timeIntervalSince(started)]
-                if let n = report.gradNorm { record["grad_norm"] = n }
+            lossMean.add(report.loss)
+            let logged = report.step % options.logEvery == 0 || report.step == options.steps
+            if logged {
+                let seconds = max(Date().timeIntervalSince(started), 1e-9)
+                var record: [String: Double] = ["step": Double(report.step), "loss": report.loss, "loss_avg": lossMean.mean,
+                                                "lr": report.learningRate, "images_per_s": Double(batch) / seconds]
+                if let n = report.gradNorm, n.isFinite { record["grad_norm"] = n }
                 try metrics.write(record)
             }
             if progress {
                 bar.update(step: report.step, items: losses.count * batch,
-                           fields: [("loss", String(format: "%.4f", avg)), ("lr", String(format: "%.2e", report.learningRate))])
+                           fields: [("loss", String(format: "%.4f", lossMean.mean)), ("lr", String(format: "%.2e", report.learningRate))],
+                           force: logged)
             }
             let last = report.step == options.steps
-            if report.step % options.checkpointEvery == 0 || last || Interrupt.requested {
+            let periodic = options.checkpointEvery > 0 && report.step % options.checkpointEvery == 0
+            if periodic || last || Interrupt.requested {
                 try saveCheckpoint()
             }
-            if options.sampleEvery > 0 && (report.step % options.sampleEvery == 0 || last) {
-                try writeSampleGrid(options)
+            if options.sampleEvery > 0 && (report.step % options.sampleEvery == 0 || last) && !Interrupt.requested {
+                do {
+                    try writeSampleGrid(options)
+                } catch {
+                    // Keep the steps trained since the last checkpoint before reporting the failure.
+                    if !(periodic || last) { try saveCheckpoint() }
+                    throw error
+                }
             }
             if Interrupt.requested {
                 if progress { bar.finish() }
+                interrupted = true
                 FileHandle.standardError.write(Data("interrupted: checkpoint of step \(report.step) saved; run the same command to resume\n".utf8))
                 return losses
             }
@@ -141,7 +142,12 @@ public final class TrainingRun {
             try ClassGridSampler(model: model, nullClass: classes, imageShape: [trainer.config.model.channels, trainer.config.imageSize, trainer.config.imageSize])
                 .sample(classes: Array(0..<classes), perClass: perClass, sampler: sampler, guidance: options.guidance, seed: 0)
         }
-        try FileManager.default.createDirectory(atPath: directory + "/samples", withIntermediateDirectories: true)
-        try ImageGrid.write(images.images, to: directory + String(format: "/samples/step-%08d.png", trainer.step), columns: perClass)
+        try FileErrors.createFolder(directory + "/samples")
+        let path = directory + String(format: "/samples/step-%08d.png", trainer.step)
+        do {
+            try ImageGrid.write(images.images, to: path, columns: perClass)
+        } catch {
+            throw PipelineError("cannot write sample grid \(path): \(FileErrors.reason(error))")
+        }
     }
 }

@@ -58,7 +58,7 @@ private func trainArguments(_ p: (data: String, config: String, root: String), s
         let singles = try FileManager.default.contentsOfDirectory(atPath: out + "/images")
         #expect(singles.count == 6)
         let npz = try NPZ.read(out + "/samples.npz")
-        #expect(npz["arr_0"]?.shape == [6, 8, 8, 1])
+        #expect(npz["arr_0"]?.shape == [6, 8, 8, 3])
         #expect(npz["arr_1"]?.shape == [6])
     }
 
@@ -73,7 +73,7 @@ private func trainArguments(_ p: (data: String, config: String, root: String), s
     @Test func badInputsAreClearErrors() throws {
         let missing = try runDimr(["sample", "/nonexistent/model.safetensors"])
         #expect(missing.status != 0)
-        #expect(missing.error.contains("/nonexistent/model.safetensors"))
+        #expect(missing.error.contains("/nonexistent/model.safetensors: No such file or directory"), "\(missing.error)")
         let root = try temporaryFolder()
         try Data("not a checkpoint".utf8).write(to: URL(fileURLWithPath: root + "/bad.safetensors"))
         let corrupt = try runDimr(["sample", root + "/bad.safetensors"])

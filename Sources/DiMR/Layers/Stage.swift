@@ -114,11 +114,12 @@ public final class Stage: Module, @unchecked Sendable {
     /// Applies one block, through a checkpoint when gradient checkpointing is on and a gradient will flow.
     private func run(_ block: any StageBlock, _ x: Tensor, _ time: TimeContext) throws -> Tensor {
         guard gradientCheckpointing, isTraining, Torch.gradEnabled, x.requiresGrad else { return try block(x, time: time) }
-        // Dropout draws from the default generator: the recomputation must replay the same draws.
+        // Dropout draws from its own generator or the default one: the recomputation must replay the same draws.
         if config.dropoutProb > 0, x.device != .cpu {
             throw DiMRError("gradient checkpointing with dropout replays CPU random draws only; use dropout 0 on \(x.device)")
         }
-        let replay = config.dropoutProb > 0 ? try Generator.defaultCPU() : nil
+        let ownGenerator = block.namedModules().lazy.compactMap { ($0.module as? Dropout)?.generator }.first
+        let replay = config.dropoutProb > 0 ? try ownGenerator ?? Generator.defaultCPU() : nil
         let state = try replay?.state()
         var recomputing = false
         let outputs = try Checkpoint.run([x]) { inputs in

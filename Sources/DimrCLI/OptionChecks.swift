@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+import Torch
+
+/// Range checks of numeric options, run by the commands' `validate()` before any file is read or any
+/// work is done; each message names the option.
+enum OptionChecks {
+    /// The most libtorch threads accepted: 4 x the cores here, at most 1024. More threads than cores only
+    /// make libtorch's threads wait for each other, and each thread costs a stack; a mistyped 100000 would
+    /// start that many threads.
+    static var maxThreads: Int { min(1024, 4 * max(1, ProcessInfo.processInfo.activeProcessorCount)) }
+
+    /// `--threads`: 1...maxThreads when given.
+    static func threads(_ value: Int?) throws {
+        guard let value else { return }
+        guard value >= 1 else { throw ValidationError("--threads must be at least 1, got \(value)") }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        guard value <= maxThreads else {
+            throw ValidationError("--threads \(value) is more than \(maxThreads) (4 x the \(cores) cores here, at most 1024): "
+                                  + "more threads than cores only slow libtorch down")
+        }
+    }
+
+    /// Sets libtorch's intra-op threads when given (after `threads` accepted the value).
+    static func applyThreads(_ value: Int?) {
+        if let value { Torch.numThreads = value }
+    }
+
+    /// `name` must be in `range`; `meaning` (e.g. "0 = never") is added to the message.
+    static func integer(_ name: String, _ value: Int, in range: ClosedRange<Int>, meaning: String? = nil) throws {
+        guard range.contains(value) else {
+            let bounds = range.upperBound == Int.max ? "at least \(range.lowerBound)" : "in \(range.lowerBound)...\(range.upperBound)"
+            throw ValidationError("\(name) must be \(bounds)\(meaning.map { " (\($0))" } ?? ""), got \(value)")
+        }
+    }
+
+    /// `name` must be a finite number in `range`.
+    static func real(_ name: String, _ value: Double, in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude,
+                     meaning: String? = nil) throws {
+        guard value.isFinite, range.contains(value) else {
+            var bounds = "a finite number"
+            if range.lowerBound > -Double.greatestFiniteMagnitude && range.upperBound < Double.greatestFiniteMagnitude {
+                bounds += " in [\(range.lowerBound), \(range.upperBound)]"
+            } else if range.lowerBound > -Double.greatestFiniteMagnitude {
+                bounds += " >= \(range.lowerBound)"
+            }
+            throw ValidationError("\(name) must be \(bounds)\(meaning.map { " (\($0))" } ?? ""), got \(value)")
+        }
+    }
+
+    /// `--device`: cpu, cuda or cuda:N.
+    static func device(_ text: String) throws -> Device {
+        guard let device = Device(parsing: text) else { throw ValidationError("--device must be cpu, cuda or cuda:N, got \(text)") }
+        return device
+    }
+
+    /// Runs `body`, turning errors into plain messages (no framework error domains, no usage text: the options
+    /// were valid), passing exit codes through.
+    static func plainErrors(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as ValidationError {
+            throw CommandError(error.message)
+        } catch let error as CleanExit {
+            throw error
+        } catch {
+            throw CommandError(FileErrors.reason(error))
+        }
+    }
+}

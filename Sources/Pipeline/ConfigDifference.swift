@@ -1,0 +1,58 @@
+import Foundation
+
+/// The differences between a checkpoint's training configuration and this run's, field by field, for
+/// the message that refuses a resume: what changes the run is compared, how its data is spelled is not.
+public enum ConfigDifference {
+    /// The `dimr train` option of each field of `TrainingConfig` (model fields are given by --preset or --config).
+    static let optionNames: [String: String] = [
+        "batchSize": "--batch-size", "learningRate": "--lr", "warmupSteps": "--warmup", "weightDecay": "--weight-decay",
+        "emaRate": "--ema-rate", "emaWarmup": "--ema-warmup", "gradClip": "--grad-clip",
+        "labelDropProbability": "--label-drop", "randomFlip": "--flip", "seed": "--seed", "imageSize": "--image-size",
+        "lossCoefficients": "--loss-coeffs", "beta1": "AdamW beta1", "beta2": "AdamW beta2",
+    ]
+
+    /// One line per differing field, `--lr: 0.001 in the checkpoint, 0.0005 in this run`; empty when the runs match.
+    ///
+    /// The data set's kind is compared, its path is not (`DataIdentity` compares the data itself).
+    public static func lines(saved: TrainingConfig, current: TrainingConfig) throws -> [String] {
+        var lines: [String] = []
+        if saved.dataset.kind != current.dataset.kind {
+            lines.append("--dataset: \(saved.dataset.kind) in the checkpoint, \(current.dataset.kind) in this run")
+        }
+        let old = try flatten(saved), new = try flatten(current)
+        for key in Set(old.keys).union(new.keys).sorted() where old[key] != new[key] {
+            lines.append("\(label(key)): \(old[key] ?? "none") in the checkpoint, \(new[key] ?? "none") in this run")
+        }
+        return lines
+    }
+
+    /// A field path as the user knows it: the option, or `model stage_configs[0].dim`.
+    static func label(_ key: String) -> String {
+        if key.hasPrefix("model.") { return "model " + key.dropFirst(6) + " (--preset / --config)" }
+        let top = String(key.prefix { $0 != "[" && $0 != "." })
+        guard let option = optionNames[top] else { return key }
+        return option + key.dropFirst(top.count)
+    }
+
+    /// Every leaf of the configuration's JSON but the data set, as `path: JSON text`.
+    static func flatten(_ config: TrainingConfig) throws -> [String: String] {
+        guard var object = try JSONSerialization.jsonObject(with: Data(config.json().utf8)) as? [String: Any] else {
+            throw PipelineError("a training configuration did not encode as a JSON object")
+        }
+        object["dataset"] = nil
+        var out: [String: String] = [:]
+        func walk(_ value: Any, _ path: String) {
+            if let dict = value as? [String: Any] {
+                for (k, v) in dict { walk(v, path.isEmpty ? k : path + "." + k) }
+            } else if let array = value as? [Any], array.contains(where: { $0 is [String: Any] || $0 is [Any] }) {
+                out[path + ".count"] = String(array.count)
+                for (i, v) in array.enumerated() { walk(v, "\(path)[\(i)]") }
+            } else {
+                let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed])
+                out[path] = data.map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+            }
+        }
+        walk(object, "")
+        return out
+    }
+}

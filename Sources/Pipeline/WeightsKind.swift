@@ -1,0 +1,13 @@
+/// Which of a training run's weights a model file holds or a sampler uses.
+public enum WeightsKind: String, Sendable {
+    /// The exponential moving average of the parameters (what the authors sample with).
+    case ema
+    /// The optimizer's parameters as they were at the last step.
+    case raw
+
+    /// `EMA` or `raw`, for messages.
+    public var description: String { self == .ema ? "EMA" : "raw" }
+
+    /// The kind of an exported file's `model.*` tensors from its `weights` metadata (`ema`; `model` or absent = raw).
+    static func ofExported(_ metadata: String?) -> WeightsKind { metadata == "ema" ? .ema : .raw }
+}
