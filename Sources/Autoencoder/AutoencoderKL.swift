@@ -74,8 +74,22 @@ public final class AutoencoderKL: Module, @unchecked Sendable {
     /// - Returns: (B, embed_dim, h, w), of standard deviation near 1 for Stable Diffusion's weights and images.
     /// - Throws: `AutoencoderError` when the shapes do not match.
     public func latent(moments: Tensor, noise: Tensor) throws -> Tensor {
-        let e = config.embedDim
-        guard moments.rank == 4, moments.size(1) == 2 * e, moments.dtype.isFloatingPoint else {
+        guard moments.rank == 4, moments.size(1) == 2 * config.embedDim else {
+            throw AutoencoderError("autoencoder moments must be (B, \(2 * config.embedDim), h, w), got \(moments.shape)")
+        }
+        return try Self.posteriorSample(moments: moments, noise: noise, scaleFactor: config.scaleFactor)
+    }
+
+    /// A sample of the encoder's diagonal Gaussian, scaled for diffusion: `scaleFactor * (mean +
+    /// exp(0.5 clamp(logvar, -30, 20)) * noise)`, for moments (B, 2E, h, w) = mean and log-variance.
+    ///
+    /// - Throws: `AutoencoderError` when the shapes do not match.
+    public static func posteriorSample(moments: Tensor, noise: Tensor, scaleFactor: Double) throws -> Tensor {
+        guard moments.rank == 4, moments.size(1) % 2 == 0 else {
+            throw AutoencoderError("autoencoder moments must be (B, 2 * channels, h, w), got \(moments.shape)")
+        }
+        let e = moments.size(1) / 2
+        guard moments.dtype.isFloatingPoint else {
             throw AutoencoderError("autoencoder moments must be floating-point (B, \(2 * e), h, w), got \(moments.dtype) \(moments.shape)")
         }
         let expected = [moments.size(0), e, moments.size(2), moments.size(3)]
@@ -85,7 +99,7 @@ public final class AutoencoderKL: Module, @unchecked Sendable {
         return try withNoGrad {
             let halves = try moments.chunk(2, dim: 1)  // mean, logvar: (B, embed_dim, h, w) each
             let std = try (halves[1].clamp(min: -30, max: 20) * 0.5).exp()
-            return try (halves[0] + std * noise) * config.scaleFactor
+            return try (halves[0] + std * noise) * scaleFactor
         }
     }
 

@@ -7,6 +7,12 @@ public struct Batch: Sendable {
     public let images: Tensor
     /// Labels (B) int64.
     public let labels: Tensor
+
+    /// A batch of `images` and their `labels`.
+    public init(images: Tensor, labels: Tensor) {
+        self.images = images
+        self.labels = labels
+    }
 }
 
 /// Where a `DataLoader` stands: enough to continue with exactly the batches it would have given next.

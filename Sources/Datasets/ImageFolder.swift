@@ -32,35 +32,9 @@ public struct ImageFolder: Sendable {
                 options: ImageLoadOptions = ImageLoadOptions()) throws {
         precondition(channels == 1 || channels == 3, "an image folder loads 1 (gray) or 3 (RGB) channels, got \(channels)")
         precondition(width > 0 && height > 0, "image size must be positive, got \(width)x\(height)")
-        let manager = FileManager.default
-        var isFolder: ObjCBool = false
-        guard manager.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
-            throw DatasetError("image folder \(directory) not found")
-        }
-        func listing(_ path: String) throws -> [String] {
-            do {
-                return try manager.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted()
-            } catch {
-                throw DatasetError("cannot list \(path): \(error.localizedDescription)")
-            }
-        }
-        let classes = try listing(directory).filter { name in
-            var folder: ObjCBool = false
-            return manager.fileExists(atPath: "\(directory)/\(name)", isDirectory: &folder) && folder.boolValue
-        }
-        guard !classes.isEmpty else {
-            throw DatasetError("image folder \(directory) has no class subfolders (expected \(directory)/<class>/*.png or *.jpg)")
-        }
-        var found: [(path: String, label: Int64)] = []
-        for (label, name) in classes.enumerated() {
-            for file in try listing("\(directory)/\(name)")
-            where Self.extensions.contains(URL(fileURLWithPath: file).pathExtension.lowercased()) {
-                found.append(("\(directory)/\(name)/\(file)", Int64(label)))
-            }
-        }
-        guard !found.isEmpty else {
-            throw DatasetError("image folder \(directory) holds no .png, .jpg or .jpeg files in its class subfolders")
-        }
+        let listing = try ImageFolderListing(directory: directory)
+        let classes = listing.classNames
+        let found = listing.files.map { (path: $0.path, label: Int64($0.label)) }
 
         let table = (0...255).map { Float($0) / Float(127.5) - Float(1) }
         let plane = width * height

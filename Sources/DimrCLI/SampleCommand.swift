@@ -19,6 +19,9 @@ struct Sample: ParsableCommand {
         (and only them) first. Ctrl-C stops after the current batch, keeps the images made and the grid, \
         and exits with status 130.
         --classes takes indices or names (Fashion-MNIST's, or the class folders of an image-folder run).
+        Latent models (e.g. the authors' DiMR-XL_2R_800epochs.pth with --preset DiMR-XL/2R) are decoded \
+        to RGB by --autoencoder (the authors' autoencoder_kl_ema.pth); without it their raw latents go to \
+        OUTPUT/latents/batch-NNNNN.safetensors.
         Guidance rules: `constant` is cond + s (cond - uncond), i.e. standard scale 1 + s; `decayed` is \
         uncond + s(t) (cond - uncond) with s(t) rising from 1 at t = 1000 to --scale at t = 0 (--power).
         """)
@@ -30,7 +33,12 @@ struct Sample: ParsableCommand {
         case constant, decayed, none
     }
 
-    @Argument(help: "A training checkpoint or exported weights (.safetensors).") var checkpoint: String
+    @Argument(help: "A training checkpoint, exported weights (.safetensors) or a PyTorch state dict (.pth, with --preset or --config).")
+    var checkpoint: String
+    @Option(help: "Model preset for weights without a configuration, e.g. DiMR-XL/2R (see `dimr info --presets`).") var preset: String?
+    @Option(help: "Model configuration JSON (the authors' field names) for weights without one.") var config: String?
+    @Option(help: "Autoencoder weights to decode a latent model's samples to RGB (the authors' autoencoder_kl_ema.pth).")
+    var autoencoder: String?
     @Option(help: "Classes, comma-separated indices or names (default: all).") var classes: String?
     @Option(help: "Images per class, at least 1.") var perClass: Int = 8
     @Option(help: "Sampler: dpm-solver (the authors'), dpm-solver++ (2M) or ddim.") var sampler: SamplerKind = .dpmSolver
@@ -61,6 +69,10 @@ struct Sample: ParsableCommand {
         if let classes, classes.split(separator: ",").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
             throw ValidationError("no classes given in --classes")
         }
+        guard preset == nil || config == nil else { throw ValidationError("give --preset or --config, not both") }
+        if let preset { _ = try DiMRConfig.preset(named: preset) }
+        if let config, !FileManager.default.fileExists(atPath: config) { throw ValidationError("--config: no file \(config)") }
+        if let autoencoder, !FileManager.default.fileExists(atPath: autoencoder) { throw ValidationError("--autoencoder: no file \(autoencoder)") }
     }
 
     func run() throws {
@@ -69,7 +81,12 @@ struct Sample: ParsableCommand {
             let device = try OptionChecks.device(device)
             Interrupt.install()
             let started = Date()
-            let file = try ModelFile(path: checkpoint, useEMA: !noEma, device: device)
+            let (configuration, presetSize) = try givenConfiguration()
+            let file = try ModelFile(path: checkpoint, useEMA: !noEma, device: device, configuration: configuration, imageSize: presetSize)
+            let decoder = try autoencoder.map { try AutoencoderFile.load($0) }
+            if let decoder, decoder.config.embedDim != file.model.config.channels {
+                throw PipelineError("--autoencoder makes \(decoder.config.embedDim)-channel latents but the model has \(file.model.config.channels) channels")
+            }
             let classList = try classes.map { try ClassSelection.parse($0, count: file.nullClass, names: file.classNames) }
                 ?? Array(0..<file.nullClass)
             let schedule = try NoiseSchedule.stableDiffusion()
@@ -81,8 +98,17 @@ struct Sample: ParsableCommand {
             }
             let rule = rule()
             let shape = [file.model.config.channels, file.imageSize, file.imageSize]
-            let outputs = try SampleOutputs(folder: output, classes: classList, perClass: perClass, imageShape: shape,
-                                            gridPerClass: gridPerClass, singles: !gridOnly, overwrite: overwrite)
+            let factor = decoder.map { 1 << ($0.config.chMult.count - 1) } ?? 1
+            let imageShape = decoder.map { [$0.config.outCh, file.imageSize * factor, file.imageSize * factor] } ?? shape
+            // Checked before sampling: a model whose outputs are not images needs an autoencoder or gets raw latents.
+            let rawLatents = decoder == nil && ![1, 3].contains(shape[0])
+            let latentWriter = rawLatents ? try LatentSampleWriter(output: output, overwrite: overwrite) : nil
+            let outputs = rawLatents ? nil : try SampleOutputs(folder: output, classes: classList, perClass: perClass, imageShape: imageShape,
+                                                               gridPerClass: gridPerClass, singles: !gridOnly, overwrite: overwrite)
+            if rawLatents { Console.line("no --autoencoder: writing the raw \(shape) latents to \(output)/latents/") }
+            if let decoder, let autoencoder {
+                Console.line("autoencoder: \(autoencoder), latents \(shape) decoded to \(imageShape) (scale factor \(decoder.config.scaleFactor))")
+            }
             Console.line("model: \(file.model.parameterCount) parameters (\(file.weights.description) weights), \(file.imageSize)x\(file.imageSize)")
             Console.line("sampling: \(solver.summary(guidance: rule))")
             var gridSampler = ClassGridSampler(model: file.model, nullClass: file.nullClass, imageShape: shape)
@@ -91,7 +117,16 @@ struct Sample: ParsableCommand {
             let samplingStart = Date()
             let terminal = isatty(STDERR_FILENO) != 0
             try gridSampler.forEachBatch(classes: classList, perClass: perClass, sampler: solver, guidance: rule, seed: seed) { batch in
-                try outputs.add(batch)
+                if let latentWriter {
+                    try latentWriter.add(batch)
+                } else if let outputs {
+                    if let decoder {
+                        let rgb = try withNoGrad { try decoder.decode(batch.images.to(device: device)).clamp(min: -1, max: 1).to(device: .cpu) }
+                        try outputs.add(batch.replacingImages(rgb))
+                    } else {
+                        try outputs.add(batch)
+                    }
+                }
                 let done = batch.start + batch.labels.count
                 FileHandle.standardError.write(Data((terminal ? "\rsampled \(done)/\(batch.total)" : "sampled \(done)/\(batch.total)\n").utf8))
                 return !Interrupt.requested
@@ -99,9 +134,9 @@ struct Sample: ParsableCommand {
             if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
             let samplingSeconds = Date().timeIntervalSince(samplingStart)
             let total = classList.count * perClass
-            let complete = outputs.written == total
-            let files = try outputs.finish(complete: complete)
-            let n = outputs.written
+            let n = outputs?.written ?? latentWriter?.written ?? 0
+            let complete = n == total
+            let files = try outputs?.finish(complete: complete) ?? ["latents/"]
             Console.line(String(format: "wrote %d of %d images to %@ (%@) in %.1f s: %.2f images/s sampling",
                          n, total, output, files.joined(separator: ", "), Date().timeIntervalSince(started),
                          Double(n) / max(samplingSeconds, 1e-9)))
@@ -110,6 +145,22 @@ struct Sample: ParsableCommand {
                 throw ExitCode(130)
             }
         }
+    }
+
+    /// The configuration given by --preset or --config, and the preset's image size.
+    private func givenConfiguration() throws -> (DiMRConfig?, Int?) {
+        if let preset {
+            let p = try DiMRConfig.preset(named: preset)
+            return (p.config, p.imageSize)
+        }
+        if let config {
+            let text: String
+            do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
+                throw ValidationError("cannot read --config \(config): \(FileErrors.reason(error))")
+            }
+            return (try DiMRConfig.fromJSON(text), nil)
+        }
+        return (nil, nil)
     }
 
     /// The guidance rule the options give.

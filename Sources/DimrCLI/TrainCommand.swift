@@ -33,6 +33,10 @@ struct Train: ParsableCommand {
     @Option(help: "Loss weight per stage, low resolution first, comma-separated, each >= 0 (default: the preset's).") var lossCoeffs: String?
     @Option(help: "Training data: fashion-mnist, or a folder with one subfolder of PNG/JPEG images per class.") var dataset: String = "fashion-mnist"
     @Option(help: "Folder of the Fashion-MNIST IDX files (default: Debian's).") var dataDir: String?
+    @Option(help: "Train on the latent folder written by `dimr extract-latents` instead of --dataset (streamed shard by shard; a fresh posterior sample each step).")
+    var latents: String?
+    @Option(help: "Autoencoder weights (e.g. the authors' autoencoder_kl_ema.pth) to decode the sample grids of a --latents run; without it a latent run writes no grids.")
+    var autoencoder: String?
     @Option(help: "Image side for --dataset FOLDER (default: the preset's).") var imageSize: Int?
     @Flag(help: "Leave out image files that cannot be decoded or have the wrong size (counted and listed) instead of stopping.")
     var skipBadImages = false
@@ -80,6 +84,16 @@ struct Train: ParsableCommand {
         try OptionChecks.integer("--log-every", logEvery, in: 1...Int.max)
         try OptionChecks.integer("--max-image-pixels", maxImagePixels, in: 1...Int.max)
         if let lossCoeffs { _ = try Self.parseCoefficients(lossCoeffs) }
+        if let latents {
+            guard dataset == "fashion-mnist" else { throw ValidationError("give either --latents or --dataset, not both") }
+            guard FileManager.default.fileExists(atPath: latents + "/index.json") else {
+                throw ValidationError("--latents \(latents) is not a latent folder (no index.json; make one with dimr extract-latents)")
+            }
+            if sampleEvery > 0 && autoencoder == nil {
+                throw ValidationError("--sample-every with --latents needs --autoencoder to decode the grids (or --sample-every 0)")
+            }
+        }
+        if let autoencoder, !FileManager.default.fileExists(atPath: autoencoder) { throw ValidationError("--autoencoder: no file \(autoencoder)") }
         try runOptions().validate()
     }
 
@@ -94,6 +108,7 @@ struct Train: ParsableCommand {
                                       command: CommandLine.arguments.joined(separator: " "),
                                       imageOptions: ImageLoadOptions(maxPixels: maxImagePixels, skipBadFiles: skipBadImages))
             for path in run.removedTemporaries { Console.line("removed \(path), a temporary file left by a killed writer") }
+            if let autoencoder { run.autoencoder = try AutoencoderFile.load(autoencoder) }
             if !run.skippedImages.isEmpty {
                 Console.line("skipped \(run.skippedImages.count) bad image files (--skip-bad-images):")
                 for file in run.skippedImages.prefix(5) { Console.line("  \(file.reason)") }
@@ -173,7 +188,14 @@ struct Train: ParsableCommand {
             throw ValidationError("--image-size \(size) does not fit the model: \(error)")
         }
         let spec: DatasetSpec
-        if dataset == "fashion-mnist" {
+        if let latents {
+            let index = try LatentIndex.read(folder: latents)
+            guard index.momentsShape == [2 * model.channels, size, size] else {
+                throw ValidationError("--latents \(latents) holds \(index.momentsShape[0] / 2)x\(index.momentsShape[1])x\(index.momentsShape[2]) latents;"
+                                      + " the model takes \(model.channels)x\(size)x\(size) (--preset, --config, --image-size)")
+            }
+            spec = .latents(path: latents)
+        } else if dataset == "fashion-mnist" {
             guard model.channels == 1, size == 32 else {
                 throw ValidationError("Fashion-MNIST images are 1x32x32; the model takes \(model.channels)x\(size)x\(size) (--preset, --config, --image-size)")
             }

@@ -52,6 +52,11 @@ public struct ClassGridSampler {
         public let start: Int
         /// Number of images asked for in all.
         public let total: Int
+
+        /// The same batch holding other images (e.g. decoded from latents).
+        public func replacingImages(_ images: Tensor) -> Batch {
+            Batch(images: images, labels: labels, start: start, total: total)
+        }
     }
 
     /// Samples `perClass` images of each of `classes` (class-major) batch by batch, handing each batch to `body`

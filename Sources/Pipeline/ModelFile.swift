@@ -1,12 +1,16 @@
 import Datasets
 import DiMR
 import Foundation
+import NN
 import Torch
 
 /// A trained model read from a file: a training checkpoint, exported weights or a parity fixture.
 ///
 /// Any safetensors file with a `config` entry in its metadata (the authors' field names) and the
-/// weights under `model.` works; training checkpoints also hold `ema.` weights, used by default.
+/// weights under `model.` works; training checkpoints also hold `ema.` weights, used by default. Files
+/// that hold weights only (the authors' released `.pth` state dicts, `dimr convert` output) need the
+/// configuration from elsewhere (`configuration:`, e.g. a preset). The model is built without random
+/// initialisation and takes the loaded tensors themselves, so the weights are held once.
 public struct ModelFile {
     /// The network, in evaluation mode.
     public let model: DiMRModel
@@ -23,12 +27,27 @@ public struct ModelFile {
     /// Loads `path`, preferring EMA weights when present and `useEMA`.
     /// - Throws: `PipelineError` when the file lacks a configuration or weights, holds an unconditional model,
     ///   or holds only EMA weights and `useEMA` is false; the reader's errors for a bad file.
-    public init(path: String, useEMA: Bool = true, device: Device = .cpu) throws {
-        let file = try Self.open(path)
-        guard let configText = file.metadata["config"] else {
-            throw PipelineError("\(path) has no model configuration (metadata key \"config\"); is it a dimr checkpoint?")
+    public init(path: String, useEMA: Bool = true, device: Device = .cpu, configuration: DiMRConfig? = nil,
+                imageSize givenSize: Int? = nil) throws {
+        if [".pth", ".pt"].contains(where: { path.hasSuffix($0) }) {
+            guard let configuration else {
+                throw PipelineError("\(path) is a PyTorch state dict, which holds weights only: give the model with --preset (e.g. DiMR-XL/2R) or --config")
+            }
+            guard access(path, R_OK) == 0 else { throw PipelineError("cannot read \(path): \(FileErrors.lastReason)") }
+            let checkpoint = try PyTorchCheckpoint(path: path)
+            try self.init(config: configuration, state: checkpoint.stateDict, kind: .saved, imageSize: givenSize,
+                          classNames: nil, path: path, device: device)
+            return
         }
-        let config = try DiMRConfig.fromJSON(configText)
+        let file = try Self.open(path)
+        let config: DiMRConfig
+        if let configText = file.metadata["config"] {
+            config = try DiMRConfig.fromJSON(configText)
+        } else if let configuration {
+            config = configuration
+        } else {
+            throw PipelineError("\(path) has no model configuration (metadata key \"config\"): give it with --preset or --config")
+        }
         guard let classes = config.numClasses, classes >= 2 else {
             throw PipelineError("\(path) holds an unconditional model; sampling here needs classes")
         }
@@ -43,24 +62,44 @@ public struct ModelFile {
             state[String(name.dropFirst(prefix.count))] = try file.tensor(name)
         }
         guard !state.isEmpty else { throw PipelineError("\(path) holds no weights under \(prefix)") }
-        let model = try DiMRModel(config: config)
-        try model.loadStateDict(state)
+        var size = givenSize
+        if size == nil, let text = file.metadata["image_size"] {
+            guard let value = Int(text) else { throw PipelineError("\(path) has a bad image_size \(text)") }
+            size = value
+        }
+        try self.init(config: config, state: state, kind: kind, imageSize: size,
+                      classNames: try Self.classNames(file, path: path, count: classes - 1), path: path, device: device)
+    }
+
+    /// Builds the model of `config` without initialising it and hands it the tensors of `state`.
+    private init(config: DiMRConfig, state: [String: Tensor], kind: WeightsKind, imageSize givenSize: Int?,
+                 classNames: [String]?, path: String, device: Device) throws {
+        guard let classes = config.numClasses, classes >= 2 else {
+            throw PipelineError("\(path) holds an unconditional model; sampling here needs classes")
+        }
+        let size: Int
+        if let givenSize {
+            size = givenSize
+        } else {
+            let last = config.stageConfigs[config.stageConfigs.count - 1]
+            size = last.maxHeight * last.inputFeatureRatio * last.imageInputRatio
+        }
+        do { try config.validate(imageSize: size) } catch {
+            throw PipelineError("\(path): image size \(size) does not fit the model: \(error)")
+        }
+        let model = try Init.skipping { try DiMRModel(config: config) }
+        do {
+            try model.loadStateDict(state, assign: true)
+        } catch {
+            throw PipelineError("\(path) does not hold this model's weights: \(error)")
+        }
         try model.to(device: device)
         model.eval()
         self.model = model
         weights = kind
         nullClass = classes - 1
-        if let text = file.metadata["image_size"] {
-            guard let size = Int(text) else { throw PipelineError("\(path) has a bad image_size \(text)") }
-            do { try config.validate(imageSize: size) } catch {
-                throw PipelineError("\(path) has an image_size the model cannot take: \(error)")
-            }
-            imageSize = size
-        } else {
-            let last = config.stageConfigs[config.stageConfigs.count - 1]
-            imageSize = last.maxHeight * last.inputFeatureRatio * last.imageInputRatio
-        }
-        classNames = try Self.classNames(file, path: path, count: nullClass)
+        imageSize = size
+        self.classNames = classNames
     }
 
     /// Opens `path`, saying in plain words why it cannot be read ("No such file or directory").

@@ -33,7 +33,7 @@ public final class Trainer {
     /// The optimizer.
     public let optimizer: AdamW
     /// The batches.
-    public let loader: DataLoader
+    public let loader: any TrainingBatchSource
     /// Steps completed.
     public private(set) var step = 0
     /// What identifies the training data (saved in checkpoints and compared on resume), when known.
@@ -46,10 +46,8 @@ public final class Trainer {
     private let device: Device
 
     /// Starts a new run on `images` (N, C, H, W) in [-1, 1] and int64 `labels` (N).
-    public init(config: TrainingConfig, images: Tensor, labels: Tensor, device: Device = .cpu) throws {
+    public convenience init(config: TrainingConfig, images: Tensor, labels: Tensor, device: Device = .cpu) throws {
         try config.validate()
-        self.config = config
-        self.device = device
         let c = config.model.channels
         guard images.rank == 4, images.size(1) == c, images.size(2) == config.imageSize, images.size(3) == config.imageSize else {
             throw PipelineError("training images have shape \(images.shape); the model wants (N, \(c), \(config.imageSize), \(config.imageSize))")
@@ -58,14 +56,24 @@ public final class Trainer {
         guard maxLabel < config.nullClass else {
             throw PipelineError("labels go up to \(maxLabel) but the model has \(config.nullClass) classes plus the null class")
         }
+        let loader = try DataLoader(images: images, labels: labels, batchSize: config.batchSize, shuffle: true, dropLast: true,
+                                    randomFlip: config.randomFlip, seed: config.seed)
+        try self.init(config: config, batches: loader, device: device)
+    }
+
+    /// Starts a new run on the batches of `batches` (whose inputs must fit the model: (B, C, S, S) with
+    /// C the model's channels and S `config.imageSize`, labels below `config.nullClass`).
+    public init(config: TrainingConfig, batches: any TrainingBatchSource, device: Device = .cpu) throws {
+        try config.validate()
+        self.config = config
+        self.device = device
         model = try DiMRModel(config: config.model, generator: Generator(seed: config.seed))
         try model.to(device: device)
         model.train()
         ema = try ExponentialMovingAverage(of: model, decay: config.emaWarmup ? .warmup(config.emaRate) : .fixed(config.emaRate))
         let groups = ParameterGroup.grouped(model.namedParameters(), weightDecay: ParameterGroup.noDecay(["nodecay_weight", "nodecay_bias"]))
         optimizer = try AdamW(groups: groups, learningRate: 0, betas: (config.beta1, config.beta2), weightDecay: config.weightDecay)
-        loader = try DataLoader(images: images, labels: labels, batchSize: config.batchSize, shuffle: true, dropLast: true,
-                                randomFlip: config.randomFlip, seed: config.seed)
+        loader = batches
         loss = TrainingLoss(schedule: try NoiseSchedule.stableDiffusion(), coefficients: config.lossCoefficients,
                             labelDropProbability: config.labelDropProbability)
         schedule = LinearWarmup(baseLearningRate: config.learningRate, warmupSteps: config.warmupSteps)

@@ -7,12 +7,15 @@ public enum DatasetSpec: Codable, Equatable, Sendable {
     case fashionMNIST(directory: String?)
     /// A folder with one subfolder of PNG or JPEG images per class.
     case imageFolder(path: String)
+    /// A latent folder written by `dimr extract-latents` (autoencoder moments, streamed shard by shard).
+    case latents(path: String)
 
     /// The kind of data set, as `--dataset` names it: `fashion-mnist` or `image folder`.
     public var kind: String {
         switch self {
         case .fashionMNIST: return "fashion-mnist"
         case .imageFolder: return "image folder"
+        case .latents: return "latents"
         }
     }
 
@@ -21,6 +24,7 @@ public enum DatasetSpec: Codable, Equatable, Sendable {
         switch self {
         case .fashionMNIST(let dir): return "fashion-mnist" + (dir.map { " (\($0))" } ?? "")
         case .imageFolder(let path): return "image folder \(path)"
+        case .latents(let path): return "latents \(path)"
         }
     }
 }

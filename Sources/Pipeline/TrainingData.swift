@@ -33,6 +33,8 @@ public struct TrainingData {
             let data = try ImageFolder(directory: path, width: imageSize, height: imageSize, channels: channels, options: options)
             (images, labels, classNames, skipped) = (data.images, data.labels, data.classNames, data.skipped)
             identity = try DataIdentity.imageFolder(root: path, paths: data.paths)
+        case .latents(let path):
+            throw PipelineError("latents \(path) are streamed (LatentTrainingBatches), not loaded as images")
         }
     }
 }

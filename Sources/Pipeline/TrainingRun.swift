@@ -1,3 +1,4 @@
+import Autoencoder
 import DiMR
 import Datasets
 import Diffusion
@@ -45,12 +46,30 @@ public final class TrainingRun {
         removedTemporaries = [directory, store.directory, directory + "/samples"].flatMap { folder in
             FileErrors.removeStaleTemporaries(in: folder).map { folder + "/" + $0 }
         }
-        let data = try TrainingData(config.dataset, imageSize: config.imageSize, channels: config.model.channels,
-                                    options: imageOptions)
-        skippedImages = data.skipped
-        trainer = try Trainer(config: config, images: data.images, labels: data.labels, device: device)
-        trainer.dataIdentity = data.identity
-        trainer.classNames = data.classNames
+        if case .latents(let folder) = config.dataset {
+            let batches = try LatentTrainingBatches(folder: folder, batchSize: config.batchSize, seed: config.seed)
+            let index = batches.stream.index
+            let expected = [2 * config.model.channels, config.imageSize, config.imageSize]
+            guard index.momentsShape == expected else {
+                throw PipelineError("\(folder) holds moments of shape \(index.momentsShape), latents of \(index.momentsShape[0] / 2)x"
+                                    + "\(index.momentsShape[1])x\(index.momentsShape[2]); the model takes \(config.model.channels)x"
+                                    + "\(config.imageSize)x\(config.imageSize)")
+            }
+            guard index.classes.count <= config.nullClass else {
+                throw PipelineError("\(folder) has \(index.classes.count) classes but the model has \(config.nullClass) plus the null class")
+            }
+            skippedImages = []
+            trainer = try Trainer(config: config, batches: batches, device: device)
+            trainer.dataIdentity = DataIdentity(kind: "latents", images: index.extracted, fingerprint: index.fingerprint, source: folder)
+            trainer.classNames = index.classes
+        } else {
+            let data = try TrainingData(config.dataset, imageSize: config.imageSize, channels: config.model.channels,
+                                        options: imageOptions)
+            skippedImages = data.skipped
+            trainer = try Trainer(config: config, images: data.images, labels: data.labels, device: device)
+            trainer.dataIdentity = data.identity
+            trainer.classNames = data.classNames
+        }
         if let latest = store.latest {
             let file: SafeTensorsFile
             do {
@@ -132,15 +151,23 @@ public final class TrainingRun {
         return losses
     }
 
-    /// Writes a grid of guided samples from the EMA model: one row per class.
+    /// Decodes latents to RGB for the sample grids of a latent run (nil: grids show the model's own outputs).
+    public var autoencoder: AutoencoderKL?
+
+    /// Writes a grid of guided samples from the EMA model: one row per class (the first 10 classes of
+    /// a model with more), decoded by `autoencoder` when one is set.
     public func writeSampleGrid(_ options: RunOptions) throws {
         let model = try trainer.emaModel()
         let classes = trainer.config.nullClass
         let perClass = 8
         let sampler = try AuthorsDPMSolver(schedule: NoiseSchedule.stableDiffusion(), steps: options.sampleSteps)
-        let images = try withNoGrad {
+        var images = try withNoGrad {
             try ClassGridSampler(model: model, nullClass: classes, imageShape: [trainer.config.model.channels, trainer.config.imageSize, trainer.config.imageSize])
-                .sample(classes: Array(0..<classes), perClass: perClass, sampler: sampler, guidance: options.guidance, seed: 0)
+                .sample(classes: Array(0..<min(classes, 10)), perClass: perClass, sampler: sampler, guidance: options.guidance, seed: 0)
+        }
+        if let autoencoder {
+            let decoded = try withNoGrad { try autoencoder.decode(images.images).clamp(min: -1, max: 1) }
+            images = (decoded, images.labels)
         }
         try FileErrors.createFolder(directory + "/samples")
         let path = directory + String(format: "/samples/step-%08d.png", trainer.step)
