@@ -13,6 +13,12 @@ public struct LatentIndex: Codable, Equatable, Sendable {
     public struct Shard: Codable, Equatable, Sendable {
         public var file: String
         public var count: Int
+
+        /// A shard `file` (a name in the latent folder) of `count` images.
+        public init(file: String, count: Int) {
+            self.file = file
+            self.count = count
+        }
     }
 
     /// Format tag, `dimr-latents/1`.

@@ -42,3 +42,64 @@ private func fixture(_ name: String) -> String {
                 "\(wrongAutoencoder.error)")
     }
 }
+
+@Suite struct ExtractAndTrainLatentsTests {
+    /// A class folder of JPEGs (gray, 4:2:0, 4:4:4, progressive) and one PNG, made from the codec fixtures.
+    func makeFolder(_ root: String) throws -> String {
+        let images = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("DatasetsTests/Fixtures/images").path
+        let folder = root + "/photos"
+        let layout = ["n01/a.jpg": "jpeg_rgb420.jpg", "n01/b.JPEG": "jpeg_gray.jpg", "n02/c.jpg": "jpeg_rgb444.jpg",
+                      "n02/d.jpeg": "jpeg_rgb420_progressive.jpg", "n02/e.png": "palette4.png"]
+        for (target, source) in layout {
+            let path = folder + "/" + target
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: images + "/" + source, toPath: path)
+        }
+        return folder
+    }
+
+    @Test("extract-latents encodes a JPEG folder into resumable shards, and train --latents trains and resumes on them")
+    func extractThenTrain() throws {
+        let root = try temporaryFolder()
+        let photos = try makeFolder(root)
+        let latents = root + "/latents"
+        let extract = ["extract-latents", photos, latents, "--autoencoder", fixture("vae_tiny.pth"),
+                       "--image-size", "16", "--shard-size", "2", "--batch-size", "2"]
+        let first = try runDimr(extract)
+        #expect(first.status == 0, "\(first.output)\(first.error)")
+        #expect(first.output.contains("5 images in 2 classes"), "\(first.output)")
+        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: latents + "/index.json"))) as? [String: Any]
+        #expect(index?["classes"] as? [String] == ["n01", "n02"])
+        #expect(index?["moments_shape"] as? [Int] == [8, 8, 8])
+        #expect((index?["shards"] as? [Any])?.count == 3)
+        let shard = try SafeTensorsFile(path: latents + "/shard-00000.safetensors")
+        #expect(try shard.tensor("moments").shape == [2, 2, 8, 8, 8])
+        #expect(try shard.tensor("labels").toArray(Int64.self) == [0, 0])
+        // The flipped image's moments differ from the image's.
+        let moments = try shard.tensor("moments")
+        #expect(try (moments.select(dim: 1, index: 0) - moments.select(dim: 1, index: 1)).abs().max().item() > 1e-3)
+
+        // Rerunning continues after the last complete shard: nothing left to do, same files.
+        let again = try runDimr(extract)
+        #expect(again.status == 0 && again.output.contains("5 images in 3 shards"), "\(again.output)\(again.error)")
+        // Another crop size into the same folder is another extraction: refused.
+        var other = extract
+        other[other.firstIndex(of: "16")!] = "32"
+        let refused = try runDimr(other)
+        #expect(refused.status != 0 && refused.error.contains("another extraction"), "\(refused.error)")
+
+        let run = root + "/run"
+        let train = ["train", "--latents", latents, "--config", fixture("tiny-latent.json"), "--image-size", "8",
+                     "--batch-size", "2", "--checkpoint-every", "2", "--output", run]
+        let trained = try runDimr(train + ["--steps", "2"])
+        #expect(trained.status == 0, "\(trained.output)\(trained.error)")
+        #expect(trained.output.contains("latents \(latents)"), "\(trained.output)")
+        let resumed = try runDimr(train + ["--steps", "3"])
+        #expect(resumed.status == 0 && resumed.output.contains("resuming"), "\(resumed.output)\(resumed.error)")
+        #expect(FileManager.default.fileExists(atPath: run + "/checkpoints/step-00000003.safetensors"))
+
+        let wrongSize = try runDimr(train + ["--steps", "1", "--image-size", "16", "--output", root + "/run2"])
+        #expect(wrongSize.status != 0 && wrongSize.error.contains("16"), "\(wrongSize.error)")
+    }
+}
