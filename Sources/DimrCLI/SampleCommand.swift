@@ -19,6 +19,7 @@ struct Sample: ParsableCommand {
 
     enum SamplerKind: String, ExpressibleByArgument, CaseIterable {
         case dpmSolver = "dpm-solver", dpmSolverPlusPlus = "dpm-solver++", ddim
+        case uniPC2 = "unipc-2", uniPC3 = "unipc-3", dpmSolverPlusPlus3MSDE = "dpm-solver++-3m-sde"
     }
     enum Rule: String, ExpressibleByArgument, CaseIterable {
         case constant, decayed, none
@@ -27,11 +28,16 @@ struct Sample: ParsableCommand {
     @Argument(help: "A training checkpoint or exported weights (.safetensors).") var checkpoint: String
     @Option(help: "Classes, comma-separated (default: all).") var classes: String?
     @Option(help: "Images per class.") var perClass: Int = 8
-    @Option(help: "Sampler: dpm-solver (the authors'), dpm-solver++ (2M) or ddim.") var sampler: SamplerKind = .dpmSolver
+    @Option(help: "Sampler: dpm-solver (the authors'), dpm-solver++ (2M), ddim, unipc-2 or unipc-3 (UniPC-bh2 of that order), or dpm-solver++-3m-sde (stochastic; its noise is seeded per image by --seed).")
+    var sampler: SamplerKind = .dpmSolver
     @Option(help: "Solver steps (denoiser calls).") var steps: Int = 25
     @Option(help: "Guidance rule: constant, decayed or none.") var guidance: Rule = .constant
     @Option(help: "Guidance scale: s of the constant rule, the final scale of the decayed rule.") var scale: Double = 1.0
     @Option(help: "Power of the decayed rule.") var power: Double = 1.0
+    @Option(help: ArgumentHelp("Guide only at times t with LOW < t <= HIGH, on the authors' time scale 0...1000 (1000 = pure noise; the start-up summary also gives it as sigma = sqrt((1 - abar) / abar)). Elsewhere the unconditional pass is not run. Default: guide at every step.",
+                               valueName: "low,high"),
+            transform: { try GuidanceInterval(parsing: $0, schedule: NoiseSchedule.stableDiffusion()) })
+    var guidanceInterval: GuidanceInterval?
     @Option(help: "Seed; image k's noise depends only on (seed, k).") var seed: UInt64 = 0
     @Option(help: "Images per network batch.") var batchSize: Int = 64
     @Option(help: "Output folder.") var output: String = "samples"
@@ -61,6 +67,9 @@ struct Sample: ParsableCommand {
         case .dpmSolver: solver = try AuthorsDPMSolver(schedule: schedule, steps: steps)
         case .dpmSolverPlusPlus: solver = try DPMSolverPlusPlus(schedule: schedule, steps: steps)
         case .ddim: solver = try DDIMSampler(schedule: schedule, steps: steps)
+        case .uniPC2: solver = try UniPCSampler(schedule: schedule, steps: steps, order: 2)
+        case .uniPC3: solver = try UniPCSampler(schedule: schedule, steps: steps, order: 3)
+        case .dpmSolverPlusPlus3MSDE: solver = try DPMSolverPlusPlusSDE(schedule: schedule, steps: steps, seed: seed)
         }
         let rule: Guidance
         switch guidance {
@@ -69,7 +78,7 @@ struct Sample: ParsableCommand {
         case .none: rule = .none
         }
         try rule.validate()
-        let summary = solver.summary(guidance: rule)
+        let summary = solver.summary(guidance: rule, interval: guidanceInterval)
         print("model: \(file.model.parameterCount) parameters (\(file.weights) weights), \(file.imageSize)x\(file.imageSize)")
         print("sampling: \(summary)")
         var gridSampler = ClassGridSampler(model: file.model, nullClass: file.nullClass,
@@ -77,7 +86,8 @@ struct Sample: ParsableCommand {
         gridSampler.batchSize = batchSize
         gridSampler.device = device
         let samplingStart = Date()
-        let result = try gridSampler.sample(classes: classList, perClass: perClass, sampler: solver, guidance: rule, seed: seed) { done, total in
+        let result = try gridSampler.sample(classes: classList, perClass: perClass, sampler: solver, guidance: rule,
+                                           guidanceInterval: guidanceInterval, seed: seed) { done, total in
             FileHandle.standardError.write(Data("\rsampled \(done)/\(total)".utf8))
         }
         FileHandle.standardError.write(Data("\n".utf8))

@@ -43,6 +43,10 @@ struct Train: ParsableCommand {
     @Option(help: "Write a sample grid every N steps (0 = never).") var sampleEvery: Int = 0
     @Option(help: "Sampler steps of the grids.") var sampleSteps: Int = 25
     @Option(help: "Guidance scale s of the grids (rule cond + s (cond - uncond)).") var guidanceScale: Double = 1.0
+    @Option(help: ArgumentHelp("Guide the grids only at times t with LOW < t <= HIGH (0...1000, 1000 = pure noise), as `dimr sample --guidance-interval`.",
+                               valueName: "low,high"),
+            transform: { try GuidanceInterval(parsing: $0, schedule: NoiseSchedule.stableDiffusion()) })
+    var guidanceInterval: GuidanceInterval?
     @Option(help: "Metrics record every N steps.") var logEvery: Int = 10
     @Option(help: "Intra-op threads (default: libtorch's).") var threads: Int?
     @Option(help: "Device: cpu or cuda[:N].") var device: String = "cpu"
@@ -73,6 +77,7 @@ struct Train: ParsableCommand {
         options.sampleSteps = sampleSteps
         options.logEvery = logEvery
         options.guidance = guidanceScale == 0 ? .none : .constant(scale: guidanceScale)
+        options.guidanceInterval = guidanceInterval
         let started = Date()
         let losses = try run.run(options)
         let seconds = Date().timeIntervalSince(started)

@@ -26,9 +26,11 @@ public struct ClassGridSampler {
         self.imageShape = imageShape
     }
 
-    /// `perClass` images of each of `classes`, class-major: (classes.count * perClass, C, H, W) and labels.
+    /// `perClass` images of each of `classes`, class-major: (classes.count * perClass, C, H, W) and labels,
+    /// guided inside `guidanceInterval` (everywhere when nil).
     /// `onBatch` is told (images done, images in all) after each batch.
-    public func sample(classes: [Int], perClass: Int, sampler: any Sampler, guidance: Guidance, seed: UInt64,
+    public func sample(classes: [Int], perClass: Int, sampler: any Sampler, guidance: Guidance,
+                       guidanceInterval: GuidanceInterval? = nil, seed: UInt64,
                        onBatch: ((Int, Int) -> Void)? = nil) throws -> (images: Tensor, labels: Tensor) {
         precondition(perClass > 0, "images per class must be positive")
         precondition(batchSize > 0, "batch size must be positive")
@@ -44,7 +46,8 @@ public struct ClassGridSampler {
             let noise = try InitialNoise.make(seed: seed, indices: start..<end, shape: imageShape, device: device)
             let y = try Tensor(Array(labels[start..<end])).to(device: device)
             let images = try withNoGrad {
-                try sampler.sample(network: model, noise: noise, classes: y, nullClass: nullClass, guidance: guidance)
+                try sampler.sample(network: model, noise: noise, classes: y, nullClass: nullClass, guidance: guidance,
+                                   guidanceInterval: guidanceInterval, imageIndices: start..<end)
             }
             outputs.append(try images.to(device: .cpu))
             start = end

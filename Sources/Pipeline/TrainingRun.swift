@@ -38,6 +38,8 @@ public struct RunOptions: Sendable {
     public var sampleSteps: Int = 25
     /// Guidance of the periodic grids.
     public var guidance: Guidance = .constant(scale: 1.0)
+    /// Where the grids' guidance applies; nil: at every step.
+    public var guidanceInterval: GuidanceInterval?
 
     /// Options for a run of `steps` steps.
     public init(steps: Int) { self.steps = steps }
@@ -139,7 +141,8 @@ public final class TrainingRun {
         let sampler = try AuthorsDPMSolver(schedule: NoiseSchedule.stableDiffusion(), steps: options.sampleSteps)
         let images = try withNoGrad {
             try ClassGridSampler(model: model, nullClass: classes, imageShape: [trainer.config.model.channels, trainer.config.imageSize, trainer.config.imageSize])
-                .sample(classes: Array(0..<classes), perClass: perClass, sampler: sampler, guidance: options.guidance, seed: 0)
+                .sample(classes: Array(0..<classes), perClass: perClass, sampler: sampler, guidance: options.guidance,
+                        guidanceInterval: options.guidanceInterval, seed: 0)
         }
         try FileManager.default.createDirectory(atPath: directory + "/samples", withIntermediateDirectories: true)
         try ImageGrid.write(images.images, to: directory + String(format: "/samples/step-%08d.png", trainer.step), columns: perClass)
