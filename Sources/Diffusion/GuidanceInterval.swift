@@ -70,6 +70,7 @@ public struct GuidanceInterval: Sendable, Equatable, CustomStringConvertible {
         "t in (\(format(low)), \(format(high))] (sigma in (\(String(format: "%.4g", sigmas.low)), \(String(format: "%.4g", sigmas.high))])"
     }
 
+    /// Same ends, in t and in sigma.
     public static func == (a: GuidanceInterval, b: GuidanceInterval) -> Bool {
         a.low == b.low && a.high == b.high && a.sigmas == b.sigmas
     }

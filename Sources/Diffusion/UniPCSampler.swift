@@ -133,8 +133,8 @@ final class UniPCState: SolverState {
         return next
     }
 
-    /// The first `size` order conditions `sum_k r_k^(i-1) rho_k = b_i` (i = 1...size) as (R, b), with
-    /// `b_i = i! phi_{i+1}(-h) (-h)^i / B(h)` built by diffusers' recursion.
+    /// The first `size` order conditions `sum_k r_k^(i-1) rho_k = b_i` (i = 1...size) as (R, b): the
+    /// right-hand sides come from UniPC's recursion on `phi_k(-h)`, divided by `B(h) = e^-h - 1`.
     static func conditions(ratios: [Double], h: Double, size: Int) -> (matrix: [[Double]], rhs: [Double]) {
         let hh = -h
         var phi = expm1(hh) / hh - 1

@@ -10,9 +10,8 @@ struct GuidanceIntervalTests {
 
     init() throws { schedule = try NoiseSchedule.stableDiffusion() }
 
+    /// Every guidance rule, and those that run an unconditional pass.
     static let rules: [Guidance] = [.none, .constant(scale: 0.4), .decayed(scale: 1.5, power: 1)]
-
-    /// The guided rules, with the plain settings that stand for them in argument lists.
     static let guidedRules: [Guidance] = [.constant(scale: 0.4), .decayed(scale: 1.5, power: 1)]
 
     @Test("guidance applies for low < t <= high, and the ends convert to sigma")
