@@ -19,6 +19,8 @@ public struct AuthorsDPMSolver: Sampler {
     public let startTime: Double
     /// The continuous-time view of the schedule.
     public let vp: InterpolatedVPSchedule
+    /// Each solver step's times and ratios.
+    private(set) var plan: [AuthorsFastStep] = []
 
     /// The authors' solver over `schedule` with `steps` denoiser calls.
     public init(schedule: NoiseSchedule, steps: Int, order: Int = 3, endTime: Double = 1.0 / 1000,
@@ -33,6 +35,7 @@ public struct AuthorsDPMSolver: Sampler {
         self.endTime = endTime
         self.startTime = startTime
         self.vp = try InterpolatedVPSchedule(schedule)
+        self.plan = try AuthorsFastStep.walk(vp: vp, points: timePoints(), orders: orders)
     }
 
     /// The order of each solver step: they sum to `steps`.
@@ -54,6 +57,8 @@ public struct AuthorsDPMSolver: Sampler {
     public var stepCount: Int { orders.count }
     /// The solver's `steps`.
     public var denoiserCalls: Int { steps }
+    /// Each step's calls at s, s1 (order 2 and 3) and s2 (order 3), times 1000 in float32.
+    public var callTimes: [Float] { plan.flatMap { $0.callTimes.map { $0 * 1000 } } }
 
     /// The `steps + 1` time points from T to eps (float32 `linspace`).
     public func timePoints() throws -> [Float] {
@@ -61,49 +66,68 @@ public struct AuthorsDPMSolver: Sampler {
     }
 
     /// Starts the loop from `noise` at time T.
-    public func makeLoop(predictor: any NoisePredictor, noise: Tensor) throws -> DenoisingLoop {
-        let state = AuthorsFastState(vp: vp, points: try timePoints(), orders: orders, predictor: predictor)
-        return DenoisingLoop(state: state, noise: noise, passesPerCall: predictor.passesPerCall)
+    public func makeLoop(predictor: any NoisePredictor, noise: Tensor, imageIndices: Range<Int>) throws -> DenoisingLoop {
+        DenoisingLoop(state: AuthorsFastState(vp: vp, plan: plan, predictor: predictor), noise: noise, predictor: predictor)
     }
 }
 
-/// The `fast` walk over the time points, one singlestep update per entry of `orders`.
+/// One step of `fast`: from `s` to `t` over `order` grid intervals, with the intermediate ratios
+/// `r1`, `r2` of the grid points inside it and the times `s1`, `s2` they give.
+struct AuthorsFastStep: Sendable {
+    let order: Int
+    let s: Float, t: Float
+    let r1: Float, r2: Float
+    let s1: Float, s2: Float
+
+    /// The times (0...1) at which the step calls the denoiser, in order.
+    var callTimes: [Float] { Array([s, s1, s2].prefix(order)) }
+
+    /// The steps of the walk over `points` with `orders`, computed in the authors' order.
+    static func walk(vp: InterpolatedVPSchedule, points: [Float], orders: [Int]) throws -> [AuthorsFastStep] {
+        var position = 0
+        return try orders.map { order in
+            let i = position
+            let s = points[i], t = points[i + order]
+            let lambdaS = try vp.lambda(s)
+            let h = try vp.lambda(t) - lambdaS
+            var r1: Float = 0, r2: Float = 0, s1 = s, s2 = s
+            if order >= 2 {
+                r1 = (try vp.lambda(points[i + 1]) - lambdaS) / h
+                s1 = vp.inverseLambda(lambdaS + r1 * h)
+            }
+            if order == 3 {
+                r2 = (try vp.lambda(points[i + 2]) - lambdaS) / h
+                s2 = vp.inverseLambda(lambdaS + r2 * h)
+            }
+            position += order
+            return AuthorsFastStep(order: order, s: s, t: t, r1: r1, r2: r2, s1: s1, s2: s2)
+        }
+    }
+}
+
+/// The `fast` walk over the time points, one singlestep update per planned step.
 final class AuthorsFastState: SolverState {
     let vp: InterpolatedVPSchedule
-    let points: [Float]
-    let orders: [Int]
+    let plan: [AuthorsFastStep]
     let predictor: any NoisePredictor
-    private var position = 0
 
-    init(vp: InterpolatedVPSchedule, points: [Float], orders: [Int], predictor: any NoisePredictor) {
+    init(vp: InterpolatedVPSchedule, plan: [AuthorsFastStep], predictor: any NoisePredictor) {
         self.vp = vp
-        self.points = points
-        self.orders = orders
+        self.plan = plan
         self.predictor = predictor
     }
 
-    var stepCount: Int { orders.count }
+    var stepCount: Int { plan.count }
 
-    func advance(_ index: Int, _ x: Tensor) throws -> (sample: Tensor, time: Double, calls: Int) {
-        let order = orders[index]
-        let i = position
-        let s = points[i], t = points[i + order]
-        let lambdaS = try vp.lambda(s)
-        let h = try vp.lambda(t) - lambdaS
+    func advance(_ index: Int, _ x: Tensor) throws -> (sample: Tensor, time: Double) {
+        let step = plan[index]
         let next: Tensor
-        switch order {
-        case 1:
-            next = try firstOrder(x, s: s, t: t)
-        case 2:
-            let r1 = (try vp.lambda(points[i + 1]) - lambdaS) / h
-            next = try secondOrder(x, s: s, t: t, r1: r1)
-        default:
-            let r1 = (try vp.lambda(points[i + 1]) - lambdaS) / h
-            let r2 = (try vp.lambda(points[i + 2]) - lambdaS) / h
-            next = try thirdOrder(x, s: s, t: t, r1: r1, r2: r2)
+        switch step.order {
+        case 1: next = try firstOrder(x, s: step.s, t: step.t)
+        case 2: next = try secondOrder(x, s: step.s, t: step.t, s1: step.s1, r1: step.r1)
+        default: next = try thirdOrder(x, step)
         }
-        position += order
-        return (next, Double(t * 1000), order)
+        return (next, Double(step.t * 1000))
     }
 
     /// x0 = (x - sigma_t eps) / alpha_t, with the network at time t * 1000.
@@ -131,10 +155,9 @@ final class AuthorsFastState: SolverState {
         return try (x * Double(pt.sigma / ps.sigma)) + (x0 * Double(pt.alpha * phi1))
     }
 
-    private func secondOrder(_ x: Tensor, s: Float, t: Float, r1: Float) throws -> Tensor {
+    private func secondOrder(_ x: Tensor, s: Float, t: Float, s1: Float, r1: Float) throws -> Tensor {
         let ps = try Point(vp, s), pt = try Point(vp, t)
         let h = pt.lambda - ps.lambda
-        let s1 = vp.inverseLambda(ps.lambda + r1 * h)
         let p1 = try Point(vp, s1)
         let phi11 = try Float32Math.expm1(-r1 * h)
         let phi1 = try Float32Math.expm1(-h)
@@ -146,11 +169,10 @@ final class AuthorsFastState: SolverState {
             - ((x0S1 - x0) * Double(correction))
     }
 
-    private func thirdOrder(_ x: Tensor, s: Float, t: Float, r1: Float, r2: Float) throws -> Tensor {
+    private func thirdOrder(_ x: Tensor, _ step: AuthorsFastStep) throws -> Tensor {
+        let (s, t, s1, s2, r1, r2) = (step.s, step.t, step.s1, step.s2, step.r1, step.r2)
         let ps = try Point(vp, s), pt = try Point(vp, t)
         let h = pt.lambda - ps.lambda
-        let s1 = vp.inverseLambda(ps.lambda + r1 * h)
-        let s2 = vp.inverseLambda(ps.lambda + r2 * h)
         let p1 = try Point(vp, s1), p2 = try Point(vp, s2)
         let phi11 = try Float32Math.expm1(-r1 * h)
         let phi12 = try Float32Math.expm1(-r2 * h)

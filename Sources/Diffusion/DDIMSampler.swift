@@ -29,11 +29,13 @@ public struct DDIMSampler: Sampler {
     public var stepCount: Int { timesteps.count }
     /// One denoiser call per step.
     public var denoiserCalls: Int { timesteps.count }
+    /// The steps n, one call at each.
+    public var callTimes: [Float] { timesteps.map(Float.init) }
 
     /// Starts the loop from `noise` at step N.
-    public func makeLoop(predictor: any NoisePredictor, noise: Tensor) throws -> DenoisingLoop {
+    public func makeLoop(predictor: any NoisePredictor, noise: Tensor, imageIndices: Range<Int>) throws -> DenoisingLoop {
         DenoisingLoop(state: DDIMState(schedule: schedule, timesteps: timesteps, predictor: predictor),
-                      noise: noise, passesPerCall: predictor.passesPerCall)
+                      noise: noise, predictor: predictor)
     }
 }
 
@@ -50,13 +52,13 @@ final class DDIMState: SolverState {
 
     var stepCount: Int { timesteps.count }
 
-    func advance(_ index: Int, _ x: Tensor) throws -> (sample: Tensor, time: Double, calls: Int) {
+    func advance(_ index: Int, _ x: Tensor) throws -> (sample: Tensor, time: Double) {
         let n = timesteps[index]
         let m = index + 1 < timesteps.count ? timesteps[index + 1] : 0
         let eps = try predictor.predictNoise(x, time: Float(n))
         let x0 = try (x - (eps * schedule.noise(n))) / schedule.signal(n)
         let next = try (x0 * schedule.signal(m)) + (eps * schedule.noise(m))
-        return (next, Double(m), 1)
+        return (next, Double(m))
     }
 }
 

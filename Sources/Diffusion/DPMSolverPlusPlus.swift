@@ -32,11 +32,13 @@ public struct DPMSolverPlusPlus: Sampler {
     public var stepCount: Int { timesteps.count }
     /// One denoiser call per step.
     public var denoiserCalls: Int { timesteps.count }
+    /// The steps n, one call at each.
+    public var callTimes: [Float] { timesteps.map(Float.init) }
 
     /// Starts the loop from `noise` at step N.
-    public func makeLoop(predictor: any NoisePredictor, noise: Tensor) throws -> DenoisingLoop {
+    public func makeLoop(predictor: any NoisePredictor, noise: Tensor, imageIndices: Range<Int>) throws -> DenoisingLoop {
         DenoisingLoop(state: DPMPlusPlusState(schedule: schedule, timesteps: timesteps, predictor: predictor),
-                      noise: noise, passesPerCall: predictor.passesPerCall)
+                      noise: noise, predictor: predictor)
     }
 }
 
@@ -57,11 +59,11 @@ final class DPMPlusPlusState: SolverState {
 
     private func lambda(_ n: Int) -> Double { log(schedule.signal(n)) - log(schedule.noise(n)) }
 
-    func advance(_ index: Int, _ x: Tensor) throws -> (sample: Tensor, time: Double, calls: Int) {
+    func advance(_ index: Int, _ x: Tensor) throws -> (sample: Tensor, time: Double) {
         let n = timesteps[index]
         let eps = try predictor.predictNoise(x, time: Float(n))
         let x0 = try (x - (eps * schedule.noise(n))) / schedule.signal(n)
-        guard index + 1 < timesteps.count else { return (x0, 0, 1) }   // to sigma = 0: x0 itself
+        guard index + 1 < timesteps.count else { return (x0, 0) }   // to sigma = 0: x0 itself
         let m = timesteps[index + 1]
         let lambdaN = lambda(n), lambdaM = lambda(m)
         let h = lambdaM - lambdaN
@@ -73,6 +75,6 @@ final class DPMPlusPlusState: SolverState {
             next = try next - (slope * (0.5 * decay))
         }
         previous = (x0, lambdaN)
-        return (next, Double(m), 1)
+        return (next, Double(m))
     }
 }

@@ -18,9 +18,8 @@ public struct DenoisingStep: Sendable {
 protocol SolverState: AnyObject {
     /// Number of steps.
     var stepCount: Int { get }
-    /// Runs step `index` from `x`; returns the new sample, the time reached (0...1000) and the
-    /// number of denoiser calls made.
-    func advance(_ index: Int, _ x: Tensor) throws -> (sample: Tensor, time: Double, calls: Int)
+    /// Runs step `index` from `x`; returns the new sample and the time reached (0...1000).
+    func advance(_ index: Int, _ x: Tensor) throws -> (sample: Tensor, time: Double)
 }
 
 /// A running denoising loop: iterate it to report progress, or call `run()`.
@@ -40,12 +39,14 @@ public final class DenoisingLoop: Sequence, IteratorProtocol {
     /// The error that stopped the loop, if any.
     public private(set) var error: (any Error)?
     private let state: any SolverState
-    private let passesPerCall: Int
+    private let predictor: any NoisePredictor
+    private let evaluationsBefore: Int
 
-    init(state: any SolverState, noise: Tensor, passesPerCall: Int) {
+    init(state: any SolverState, noise: Tensor, predictor: any NoisePredictor) {
         self.state = state
         self.sample = noise
-        self.passesPerCall = passesPerCall
+        self.predictor = predictor
+        self.evaluationsBefore = predictor.networkEvaluations
     }
 
     /// Number of steps of the whole loop.
@@ -60,10 +61,10 @@ public final class DenoisingLoop: Sequence, IteratorProtocol {
         guard completedSteps < stepCount else { return nil }
         do {
             let index = completedSteps
-            let (next, time, calls) = try withNoGrad { try state.advance(index, sample) }
+            let (next, time) = try withNoGrad { try state.advance(index, sample) }
             sample = next
             completedSteps += 1
-            networkEvaluations += calls * passesPerCall
+            networkEvaluations = predictor.networkEvaluations - evaluationsBefore
             return DenoisingStep(index: index, count: stepCount, time: time,
                                  networkEvaluations: networkEvaluations, sample: next)
         } catch {

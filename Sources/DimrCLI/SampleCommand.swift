@@ -28,6 +28,7 @@ struct Sample: ParsableCommand {
 
     enum SamplerKind: String, ExpressibleByArgument, CaseIterable {
         case dpmSolver = "dpm-solver", dpmSolverPlusPlus = "dpm-solver++", ddim
+        case uniPC2 = "unipc-2", uniPC3 = "unipc-3", dpmSolverPlusPlus3MSDE = "dpm-solver++-3m-sde"
     }
     enum Rule: String, ExpressibleByArgument, CaseIterable {
         case constant, decayed, none
@@ -41,11 +42,16 @@ struct Sample: ParsableCommand {
     var autoencoder: String?
     @Option(help: "Classes, comma-separated indices or names (default: all).") var classes: String?
     @Option(help: "Images per class, at least 1.") var perClass: Int = 8
-    @Option(help: "Sampler: dpm-solver (the authors'), dpm-solver++ (2M) or ddim.") var sampler: SamplerKind = .dpmSolver
+    @Option(help: "Sampler: dpm-solver (the authors'), dpm-solver++ (2M), ddim, unipc-2 or unipc-3 (UniPC-bh2 of that order), or dpm-solver++-3m-sde (stochastic; its noise is seeded per image by --seed).")
+    var sampler: SamplerKind = .dpmSolver
     @Option(help: "Solver steps (denoiser calls), 1...1000.") var steps: Int = 25
     @Option(help: "Guidance rule: constant, decayed or none.") var guidance: Rule = .constant
     @Option(help: "Guidance scale: s of the constant rule, the final scale (>= 1) of the decayed rule.") var scale: Double = 1.0
     @Option(help: "Power of the decayed rule, > 0.") var power: Double = 1.0
+    @Option(help: ArgumentHelp("Guide only at times t with LOW < t <= HIGH, on the authors' time scale 0...1000 (1000 = pure noise; the start-up summary also gives it as sigma = sqrt((1 - abar) / abar)). Elsewhere the unconditional pass is not run. Default: guide at every step.",
+                               valueName: "low,high"),
+            transform: { try GuidanceInterval(parsing: $0, schedule: NoiseSchedule.stableDiffusion()) })
+    var guidanceInterval: GuidanceInterval?
     @Option(help: "Seed; image k's noise depends only on (seed, k).") var seed: UInt64 = 0
     @Option(help: "Images per network batch, at least 1.") var batchSize: Int = 64
     @Option(help: "Images of each class shown in grid.png, at least 1.") var gridPerClass: Int = 16
@@ -95,6 +101,9 @@ struct Sample: ParsableCommand {
             case .dpmSolver: solver = try AuthorsDPMSolver(schedule: schedule, steps: steps)
             case .dpmSolverPlusPlus: solver = try DPMSolverPlusPlus(schedule: schedule, steps: steps)
             case .ddim: solver = try DDIMSampler(schedule: schedule, steps: steps)
+            case .uniPC2: solver = try UniPCSampler(schedule: schedule, steps: steps, order: 2)
+            case .uniPC3: solver = try UniPCSampler(schedule: schedule, steps: steps, order: 3)
+            case .dpmSolverPlusPlus3MSDE: solver = try DPMSolverPlusPlusSDE(schedule: schedule, steps: steps, seed: seed)
             }
             let rule = rule()
             let shape = [file.model.config.channels, file.imageSize, file.imageSize]
@@ -110,13 +119,14 @@ struct Sample: ParsableCommand {
                 Console.line("autoencoder: \(autoencoder), latents \(shape) decoded to \(imageShape) (scale factor \(decoder.config.scaleFactor))")
             }
             Console.line("model: \(file.model.parameterCount) parameters (\(file.weights.description) weights), \(file.imageSize)x\(file.imageSize)")
-            Console.line("sampling: \(solver.summary(guidance: rule))")
+            Console.line("sampling: \(solver.summary(guidance: rule, interval: guidanceInterval))")
             var gridSampler = ClassGridSampler(model: file.model, nullClass: file.nullClass, imageShape: shape)
             gridSampler.batchSize = batchSize
             gridSampler.device = device
             let samplingStart = Date()
             let terminal = isatty(STDERR_FILENO) != 0
-            try gridSampler.forEachBatch(classes: classList, perClass: perClass, sampler: solver, guidance: rule, seed: seed) { batch in
+            try gridSampler.forEachBatch(classes: classList, perClass: perClass, sampler: solver, guidance: rule,
+                                         guidanceInterval: guidanceInterval, seed: seed) { batch in
                 if let latentWriter {
                     try latentWriter.add(batch)
                 } else if let outputs {

@@ -60,6 +60,10 @@ struct Train: ParsableCommand {
     @Option(help: "Write a sample grid every N steps; 0 = never.") var sampleEvery: Int = 0
     @Option(help: "Sampler steps of the grids, 1...1000.") var sampleSteps: Int = 25
     @Option(help: "Guidance scale s of the grids (rule cond + s (cond - uncond); 0 = no guidance).") var guidanceScale: Double = 1.0
+    @Option(help: ArgumentHelp("Guide the grids only at times t with LOW < t <= HIGH (0...1000, 1000 = pure noise), as `dimr sample --guidance-interval`.",
+                               valueName: "low,high"),
+            transform: { try GuidanceInterval(parsing: $0, schedule: NoiseSchedule.stableDiffusion()) })
+    var guidanceInterval: GuidanceInterval?
     @Option(help: "Metrics record (and a progress line when not on a terminal) every N steps, at least 1.") var logEvery: Int = 10
     @Option(help: "Intra-op threads, 1...\(OptionChecks.maxThreads) (default: libtorch's).") var threads: Int?
     @Option(help: "Device: cpu or cuda[:N].") var device: String = "cpu"
@@ -144,6 +148,7 @@ struct Train: ParsableCommand {
         options.sampleSteps = sampleSteps
         options.logEvery = logEvery
         options.guidance = guidanceScale == 0 ? .none : .constant(scale: guidanceScale)
+        options.guidanceInterval = guidanceInterval
         return options
     }
 

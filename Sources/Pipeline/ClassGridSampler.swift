@@ -26,13 +26,16 @@ public struct ClassGridSampler {
         self.imageShape = imageShape
     }
 
-    /// `perClass` images of each of `classes`, class-major: (classes.count * perClass, C, H, W) and labels.
+    /// `perClass` images of each of `classes`, class-major: (classes.count * perClass, C, H, W) and labels,
+    /// guided inside `guidanceInterval` (everywhere when nil).
     /// `onBatch` is told (images done, images in all) after each batch.
-    public func sample(classes: [Int], perClass: Int, sampler: any Sampler, guidance: Guidance, seed: UInt64,
+    public func sample(classes: [Int], perClass: Int, sampler: any Sampler, guidance: Guidance,
+                       guidanceInterval: GuidanceInterval? = nil, seed: UInt64,
                        onBatch: ((Int, Int) -> Void)? = nil) throws -> (images: Tensor, labels: Tensor) {
         var images: [Tensor] = []
         var labels: [Tensor] = []
-        try forEachBatch(classes: classes, perClass: perClass, sampler: sampler, guidance: guidance, seed: seed) { batch in
+        try forEachBatch(classes: classes, perClass: perClass, sampler: sampler, guidance: guidance,
+                         guidanceInterval: guidanceInterval, seed: seed) { batch in
             images.append(batch.images)
             labels.append(batch.labels)
             onBatch?(batch.start + batch.labels.count, batch.total)
@@ -61,9 +64,10 @@ public struct ClassGridSampler {
 
     /// Samples `perClass` images of each of `classes` (class-major) batch by batch, handing each batch to `body`
     /// and keeping none: memory stays that of one batch however many images are asked for. `body` returns
-    /// false to stop early.
+    /// false to stop early. Guidance applies inside `guidanceInterval` (everywhere when nil).
     /// - Throws: `PipelineError` for a class out of range or a total that overflows; the sampler's errors.
-    public func forEachBatch(classes: [Int], perClass: Int, sampler: any Sampler, guidance: Guidance, seed: UInt64,
+    public func forEachBatch(classes: [Int], perClass: Int, sampler: any Sampler, guidance: Guidance,
+                             guidanceInterval: GuidanceInterval? = nil, seed: UInt64,
                              _ body: (Batch) throws -> Bool) throws {
         precondition(perClass > 0, "images per class must be positive")
         precondition(batchSize > 0, "batch size must be positive")
@@ -80,7 +84,8 @@ public struct ClassGridSampler {
             let noise = try InitialNoise.make(seed: seed, indices: start..<end, shape: imageShape, device: device)
             let y = try Tensor(labels).to(device: device)
             let images = try withNoGrad {
-                try sampler.sample(network: model, noise: noise, classes: y, nullClass: nullClass, guidance: guidance)
+                try sampler.sample(network: model, noise: noise, classes: y, nullClass: nullClass, guidance: guidance,
+                                   guidanceInterval: guidanceInterval, imageIndices: start..<end)
             }
             let batch = Batch(images: try images.to(device: .cpu), labels: try Tensor(labels), start: start, total: total)
             start = end

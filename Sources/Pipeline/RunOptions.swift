@@ -14,6 +14,8 @@ public struct RunOptions: Sendable {
     public var sampleSteps: Int = 25
     /// Guidance of the periodic grids.
     public var guidance: Guidance = .constant(scale: 1.0)
+    /// Where the grids' guidance applies; nil: at every step.
+    public var guidanceInterval: GuidanceInterval?
 
     /// Options for a run of `steps` steps.
     public init(steps: Int) { self.steps = steps }

@@ -163,7 +163,8 @@ public final class TrainingRun {
         let sampler = try AuthorsDPMSolver(schedule: NoiseSchedule.stableDiffusion(), steps: options.sampleSteps)
         var images = try withNoGrad {
             try ClassGridSampler(model: model, nullClass: classes, imageShape: [trainer.config.model.channels, trainer.config.imageSize, trainer.config.imageSize])
-                .sample(classes: Array(0..<min(classes, 10)), perClass: perClass, sampler: sampler, guidance: options.guidance, seed: 0)
+                .sample(classes: Array(0..<min(classes, 10)), perClass: perClass, sampler: sampler, guidance: options.guidance,
+                        guidanceInterval: options.guidanceInterval, seed: 0)
         }
         if let autoencoder {
             let decoded = try withNoGrad { try autoencoder.decode(images.images).clamp(min: -1, max: 1) }

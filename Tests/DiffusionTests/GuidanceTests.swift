@@ -28,7 +28,7 @@ struct GuidanceTests {
         let batch = try #require(network.batches.first)
         #expect(batch.size == 6 && batch.classes == [2, 5, 7, 10, 10, 10])
         #expect(batch.logSNR.allSatisfy { $0 == -2 })
-        #expect(denoiser.passesPerCall == 2)
+        #expect(denoiser.passes(atTime: 250) == 2 && denoiser.networkEvaluations == 2)
     }
 
     @Test("constant rule: cond + s (cond - uncond)")
@@ -71,7 +71,7 @@ struct GuidanceTests {
         let network = ClassNetwork()
         let denoiser = try GuidedDenoiser(network: network, classes: Tensor([Int64(3)]), nullClass: 9)
         let eps = try denoiser.predictNoise(Tensor.zeros([1, 1, 1, 1]), time: 10).item()
-        #expect(eps == 3 && network.batches.first?.size == 1 && denoiser.passesPerCall == 1)
+        #expect(eps == 3 && network.batches.first?.size == 1 && denoiser.passes(atTime: 10) == 1 && denoiser.networkEvaluations == 1)
     }
 
     @Test("the authors' flags map to rules, and bad settings are rejected")

@@ -24,11 +24,12 @@ struct LoopAndNoiseTests {
         #expect(try !identical(whole.narrow(dim: 0, start: 0, length: 1), whole.narrow(dim: 0, start: 1, length: 1)))
     }
 
-    /// The three samplers with guidance, for batch-independence checks.
+    /// The deterministic samplers with guidance, for batch-independence checks (DPM-Solver++ SDE has its own).
     func samplers() throws -> [(any Sampler, Guidance)] {
         [(try AuthorsDPMSolver(schedule: schedule, steps: 10), .decayed(scale: 1.5, power: 1)),
          (try DPMSolverPlusPlus(schedule: schedule, steps: 10), .constant(scale: 0.4)),
-         (try DDIMSampler(schedule: schedule, steps: 10), .none)]
+         (try DDIMSampler(schedule: schedule, steps: 10), .none),
+         (try UniPCSampler(schedule: schedule, steps: 10, order: 3), .constant(scale: 0.4))]
     }
 
     @Test("images sampled in a batch of 8 equal those sampled one by one")

@@ -237,6 +237,8 @@ def main():
     ns = vp_refs(A, betas, out)
     authors_solver_refs(A, ns, out)
     diffusers_refs(betas, sched, out)
+    from solver_refs import solver_refs  # UniPC and DPM-Solver++ SDE (also runnable on its own)
+    solver_refs(betas, torch.from_numpy(sched.cum_alphas[1:].copy()), out)
     if args.fixture:
         fixture_refs(args.fixture, out)
     out = {k: v.clone().contiguous() for k, v in out.items()}
