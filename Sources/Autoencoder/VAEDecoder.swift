@@ -2,7 +2,7 @@ import NN
 import Torch
 
 /// The KL autoencoder's decoder: a 3 x 3 convolution from `z_channels` to the last level's width, the middle
-/// block, one `DecoderLevel` per `ch_mult` entry from the last to the first (doubling the side between levels,
+/// block, one `ResolutionLevel` per `ch_mult` entry from the last to the first (doubling the side between levels,
 /// one more ResNet block per level than the encoder), GroupNorm, SiLU and a 3 x 3 convolution to `out_ch`
 /// (then tanh when `tanh_out`).
 ///
@@ -10,7 +10,7 @@ import Torch
 public final class VAEDecoder: Module, @unchecked Sendable {
     let convIn: Conv2d
     let mid: MidBlock
-    let up: ModuleList<DecoderLevel>
+    let up: ModuleList<ResolutionLevel>
     let normOut: GroupNorm
     let convOut: Conv2d
     let tanhOut: Bool
@@ -24,10 +24,10 @@ public final class VAEDecoder: Module, @unchecked Sendable {
         // Built from the last level up, as the reference does; level i reads what level i + 1 wrote (the middle
         // block's width for the last level) and is registered as `up.<i>`.
         let built = try (0..<levels).reversed().map { level in
-            try DecoderLevel(inChannels: config.channels(atLevel: min(level + 1, levels - 1)),
+            try ResolutionLevel(inChannels: config.channels(atLevel: min(level + 1, levels - 1)),
                              outChannels: config.channels(atLevel: level), blocks: config.numResBlocks + 1,
                              attention: attention[level] ? config.attnType : nil,
-                             upsample: level != 0, resampWithConv: config.resampWithConv, layers: layers)
+                             resampling: level != 0 ? .up : .none, resampWithConv: config.resampWithConv, layers: layers)
         }
         up = ModuleList(built.reversed())
         let width = config.channels(atLevel: 0)

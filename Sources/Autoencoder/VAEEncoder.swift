@@ -1,14 +1,14 @@
 import NN
 import Torch
 
-/// The KL autoencoder's encoder: a 3 x 3 input convolution, one `EncoderLevel` per `ch_mult` entry (halving the
+/// The KL autoencoder's encoder: a 3 x 3 input convolution, one `ResolutionLevel` per `ch_mult` entry (halving the
 /// side between levels), the middle block, GroupNorm, SiLU and a 3 x 3 convolution to 2 `z_channels` (mean and
 /// log-variance).
 ///
 /// State-dict names: `conv_in.*`, `down.<level>.*`, `mid.*`, `norm_out.*`, `conv_out.*`.
 public final class VAEEncoder: Module, @unchecked Sendable {
     let convIn: Conv2d
-    let down: ModuleList<EncoderLevel>
+    let down: ModuleList<ResolutionLevel>
     let mid: MidBlock
     let normOut: GroupNorm
     let convOut: Conv2d
@@ -17,10 +17,10 @@ public final class VAEEncoder: Module, @unchecked Sendable {
         convIn = try layers.conv(config.inChannels, config.ch, kernel: 3)
         let attention = config.encoderAttentionLevels
         down = ModuleList(try (0..<config.levels).map { level in
-            try EncoderLevel(inChannels: config.encoderInputChannels(atLevel: level),
+            try ResolutionLevel(inChannels: config.encoderInputChannels(atLevel: level),
                              outChannels: config.channels(atLevel: level), blocks: config.numResBlocks,
                              attention: attention[level] ? config.attnType : nil,
-                             downsample: level != config.levels - 1, resampWithConv: config.resampWithConv,
+                             resampling: level != config.levels - 1 ? .down : .none, resampWithConv: config.resampWithConv,
                              layers: layers)
         })
         let width = config.channels(atLevel: config.levels - 1)
