@@ -7,7 +7,8 @@ says it did not, and the peaks are then cumulative over the process).
 Modes (the authors' repository is given with --repo and only read; nothing of theirs is copied here):
   forward    their MRModel (random init, eval, no_grad) on the JSON --config: for each --batches B, one
              guided forward batched as 2B (classes then the null class) and, as their eval.py calls it,
-             two passes of B; median seconds of --repeats after one warm-up, and the peak of each phase.
+             two passes of B; median wall and CPU seconds of --repeats after one warm-up, and the peak of
+             each phase.
   decode     their FrozenAutoencoderKL (KL-f8 layout of libs/autoencoder.get_model, default random init)
              decoding one 4x32x32 latent.
   load       their model built as eval.py builds it, then load_state_dict(torch.load(--pth, map_location='cpu')):
@@ -46,13 +47,15 @@ def reset_peak():
 
 
 def median_seconds(fn, repeats):
-    fn()  # warm-up
-    times = []
+    """Median wall seconds and median CPU seconds (all threads) of fn over repeats calls after a warm-up."""
+    fn()
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def authors_model(repo, config_path):
@@ -87,8 +90,8 @@ def forward(a):
             def batched():
                 cond, uncond = model(x2, log_snr=log_snr, y=y2)[-1].chunk(2)
                 return cond + 0.4 * (cond - uncond)
-            s = median_seconds(batched, a.repeats)
-            row["batched_s_per_image"] = s / b
+            s, c = median_seconds(batched, a.repeats)
+            row["batched_s_per_image"], row["batched_cpu_s_per_image"] = s / b, c / b
             row["batched_peak_kib"] = peak_kib()
             reset_peak()
 
@@ -96,8 +99,8 @@ def forward(a):
                 cond = model(x, log_snr=log_snr[:b], y=y)[-1]
                 uncond = model(x, log_snr=log_snr[:b], y=null)[-1]
                 return cond + 0.4 * (cond - uncond)
-            s = median_seconds(two_passes, a.repeats)
-            row["two_pass_s_per_image"] = s / b
+            s, c = median_seconds(two_passes, a.repeats)
+            row["two_pass_s_per_image"], row["two_pass_cpu_s_per_image"] = s / b, c / b
             row["two_pass_peak_kib"] = peak_kib()
         rows[str(b)] = row
     out["batches"] = rows
@@ -120,7 +123,7 @@ def decode(a):
     out["peak_reset"] = reset_peak()
     z = torch.randn(1, 4, 32, 32, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
-        out["decode_s"] = median_seconds(lambda: model.decode(z), a.repeats)
+        out["decode_s"], out["decode_cpu_s"] = median_seconds(lambda: model.decode(z), a.repeats)
     out["decode_peak_kib"] = peak_kib()
     return out
 

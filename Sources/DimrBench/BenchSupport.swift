@@ -158,3 +158,12 @@ func loadAverage() -> [Double] {
     guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return [] }
     return text.split(separator: " ").prefix(3).compactMap { Double($0) }
 }
+
+/// CPU seconds (user + system, all threads) this process has used so far: unlike wall time, little
+/// changed by other processes sharing the cores.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return .nan }
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}

@@ -15,7 +15,8 @@ struct LargeBenchmark {
     Measures, each in a child process of its own so that peaks do not mix (peak = VmHWM of that process):
       forward  for each model (random weights in the preset's exact shapes) and each batch size B, one guided
                forward as the sampler runs it: one batch of 2B (classes, then the null class) on 4x32x32
-               latents; seconds per image (median of --repeats after one warm-up) and peak resident memory.
+               latents; wall and CPU seconds per image (medians of --repeats after one warm-up) and peak
+               resident memory. CPU seconds (all threads) change less when other work shares the cores.
       decode   the KL-f8 autoencoder (random weights) decoding one 4x32x32 latent: seconds and peak.
       load     a random-weights DiMR-XL/2R state dict written by PyTorch (torch.save, about 2 GB, in a temporary
                folder under --tmp, deleted afterwards), loaded three ways: a randomly initialised model alone
@@ -122,7 +123,8 @@ struct LargeBenchmark {
         if parts.contains("decode") {
             var row: [String: Any] = ["swift": try ours(.decode, models[0])]
             row["authors"] = theirs("decode", [])
-            row["ratios"] = LargeReport.ratios(row, [("decode_s", "decode_s"), ("decode_peak_kib", "decode_peak_kib")])
+            row["ratios"] = LargeReport.ratios(row, [("decode_s", "decode_s"), ("decode_cpu_s", "decode_cpu_s"),
+                                                     ("decode_peak_kib", "decode_peak_kib")])
             result["decode"] = row
         }
         if parts.contains("load") {

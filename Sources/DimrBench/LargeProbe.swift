@@ -41,16 +41,17 @@ struct LargeProbe {
         return out
     }
 
-    /// Median seconds of `body` over `repeats` calls after one warm-up call.
-    private func medianSeconds(_ body: () throws -> Void) rethrows -> Double {
+    /// Median wall seconds and median CPU seconds (all threads) of `body` over `repeats` calls after one warm-up call.
+    private func medianSeconds(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
         try body()
-        var times: [Double] = []
+        var wall: [Double] = [], cpu: [Double] = []
         for _ in 0..<repeats {
-            let start = monotonicNanoseconds()
+            let start = monotonicNanoseconds(), startCPU = processCPUSeconds()
             try body()
-            times.append(Double(monotonicNanoseconds() - start) / 1e9)
+            wall.append(Double(monotonicNanoseconds() - start) / 1e9)
+            cpu.append(processCPUSeconds() - startCPU)
         }
-        return median(times)
+        return (median(wall), median(cpu))
     }
 
     private func forward() throws -> [String: Any] {
@@ -69,7 +70,8 @@ struct LargeProbe {
             let denoiser = try GuidedDenoiser(network: model, classes: classes, nullClass: nullClass, guidance: .constant(scale: 0.4))
             resetPeakResident()
             let seconds = try withNoGrad { try medianSeconds { _ = try denoiser.predictNoise(x, time: 500) } }
-            rows[String(b)] = ["batched_s_per_image": seconds / Double(b), "batched_peak_kib": peakResidentKiB() ?? -1]
+            rows[String(b)] = ["batched_s_per_image": seconds.wall / Double(b), "batched_cpu_s_per_image": seconds.cpu / Double(b),
+                               "batched_peak_kib": peakResidentKiB() ?? -1]
         }
         out["batches"] = rows
         return out
@@ -80,7 +82,9 @@ struct LargeProbe {
         var out: [String: Any] = ["parameters": model.parameterCount, "build_peak_kib": peakResidentKiB() ?? -1]
         out["peak_reset"] = resetPeakResident()
         let latent = try Tensor.randn([1, 4, 32, 32], generator: Generator(seed: 0))
-        out["decode_s"] = try medianSeconds { _ = try model.decode(latent) }
+        let seconds = try medianSeconds { _ = try model.decode(latent) }
+        out["decode_s"] = seconds.wall
+        out["decode_cpu_s"] = seconds.cpu
         out["decode_peak_kib"] = peakResidentKiB() ?? -1
         return out
     }

@@ -15,15 +15,19 @@ enum LargeReport {
         return rounded(ours / theirs, 3)
     }
 
-    /// Per batch size: our seconds per image and peak over the authors', batched (2B) and as their eval calls it (2 x B).
+    /// Per batch size: our wall and CPU seconds per image and peak over the authors', batched (2B) and as their eval
+    /// calls it (2 x B).
     static func forwardRatios(_ row: [String: Any], batches: [Int]) -> [String: Any] {
         var out: [String: Any] = [:]
         for b in batches.map(String.init) {
             var r: [String: Double] = [:]
             let s = number(row, "swift", "batches", b, "batched_s_per_image")
+            let c = number(row, "swift", "batches", b, "batched_cpu_s_per_image")
             let m = number(row, "swift", "batches", b, "batched_peak_kib")
             r["s_per_image_ours_over_authors_batched"] = ratio(s, number(row, "authors", "batches", b, "batched_s_per_image"))
             r["s_per_image_ours_over_authors_two_pass"] = ratio(s, number(row, "authors", "batches", b, "two_pass_s_per_image"))
+            r["cpu_s_per_image_ours_over_authors_batched"] = ratio(c, number(row, "authors", "batches", b, "batched_cpu_s_per_image"))
+            r["cpu_s_per_image_ours_over_authors_two_pass"] = ratio(c, number(row, "authors", "batches", b, "two_pass_cpu_s_per_image"))
             r["peak_ours_over_authors_batched"] = ratio(m, number(row, "authors", "batches", b, "batched_peak_kib"))
             r["peak_ours_over_authors_two_pass"] = ratio(m, number(row, "authors", "batches", b, "two_pass_peak_kib"))
             out[b] = r
@@ -53,30 +57,34 @@ enum LargeReport {
     }
 
     private static func gib(_ kib: Double?) -> String { kib.map { String(format: "%.2f GiB", $0 / 1_048_576) } ?? "-" }
-    private static func sec(_ s: Double?) -> String { s.map { String(format: "%.3f s", $0) } ?? "-" }
+    private static func sec(_ s: Double?) -> String { s.map { String(format: "%.2f s", $0) } ?? "-" }
     private static func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }
+
+    /// "wall s (cpu s cpu) peak" for the measurement `key` (`batched`, `two_pass`) of one side of a forward row.
+    private static func cell(_ row: Any?, _ side: String, _ b: String, _ key: String) -> String {
+        let wall = sec(number(row, side, "batches", b, key + "_s_per_image"))
+        let cpu = number(row, side, "batches", b, key + "_cpu_s_per_image").map { String(format: "(%.2f cpu)", $0) } ?? ""
+        return pad(wall, 8) + pad(cpu, 12) + pad(gib(number(row, side, "batches", b, key + "_peak_kib")), 9)
+    }
 
     /// The table printed on stderr.
     static func table(_ result: [String: Any], batches: [Int]) -> String {
-        var t = "\ndimr-bench large, \(result["threads"] ?? "?") threads (peak = VmHWM of the measuring process)\n"
+        var t = "\ndimr-bench large, \(result["threads"] ?? "?") threads (wall and CPU seconds; peak = VmHWM of the measuring process)\n"
         if let forward = result["forward"] as? [String: Any] {
-            t += "\nguided forward (2B), s/image and peak: ours | authors batched 2B | authors as eval.py (2 passes of B)\n"
+            t += "\nguided forward per image: ours (2B) | authors batched (2B) | authors as eval.py (2 passes of B)\n"
             for name in forward.keys.sorted().reversed() {
-                let row = forward[name]
                 for b in batches.map(String.init) {
-                    t += pad(name, 11) + " B=" + pad(b, 3)
-                    t += pad(sec(number(row, "swift", "batches", b, "batched_s_per_image")), 10) + " "
-                    t += pad(gib(number(row, "swift", "batches", b, "batched_peak_kib")), 10) + " | "
-                    t += pad(sec(number(row, "authors", "batches", b, "batched_s_per_image")), 10) + " "
-                    t += pad(gib(number(row, "authors", "batches", b, "batched_peak_kib")), 10) + " | "
-                    t += pad(sec(number(row, "authors", "batches", b, "two_pass_s_per_image")), 10) + " "
-                    t += gib(number(row, "authors", "batches", b, "two_pass_peak_kib")) + "\n"
+                    t += pad(name, 11) + " B=" + pad(b, 3) + cell(forward[name], "swift", b, "batched") + " | "
+                    t += cell(forward[name], "authors", b, "batched") + " | " + cell(forward[name], "authors", b, "two_pass") + "\n"
                 }
             }
         }
         if let decode = result["decode"] {
-            t += "\nautoencoder decode 1x4x32x32: ours \(sec(number(decode, "swift", "decode_s"))), \(gib(number(decode, "swift", "decode_peak_kib")))"
-            t += " | authors \(sec(number(decode, "authors", "decode_s"))), \(gib(number(decode, "authors", "decode_peak_kib")))\n"
+            func side(_ s: String) -> String {
+                let cpu = number(decode, s, "decode_cpu_s").map { String(format: " (%.2f cpu)", $0) } ?? ""
+                return "\(sec(number(decode, s, "decode_s")))\(cpu), \(gib(number(decode, s, "decode_peak_kib")))"
+            }
+            t += "\nautoencoder decode 1x4x32x32: ours \(side("swift")) | authors \(side("authors"))\n"
         }
         if let load = result["load"] as? [String: Any] {
             let bytes = number(load, "file_bytes").map { String(format: "%.2f GB", $0 / 1e9) } ?? "?"

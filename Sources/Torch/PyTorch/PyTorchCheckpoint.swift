@@ -10,8 +10,8 @@ import Foundation
 /// The file is mapped and each storage copied once into its tensor, a chunk at a time with each chunk's
 /// pages released once copied, so a 2 GB checkpoint needs its tensors' memory and not a second copy of
 /// the file (nor of its largest storage). The zip is read by `ZipReader`, which checks every field
-/// against the bytes present. Errors name the file and what is
-/// wrong with it; nothing is allocated from a size the archive has not proven.
+/// against the bytes present. Errors name the file and what is wrong with it; nothing is allocated
+/// from a size the archive has not proven.
 public struct PyTorchCheckpoint {
     /// The state dict's tensors by name, in the order the pickle stores them.
     public let tensors: [(name: String, tensor: Tensor)]
