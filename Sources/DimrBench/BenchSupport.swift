@@ -114,3 +114,56 @@ func findPython() -> String? {
     if let configured = ProcessInfo.processInfo.environment["DIMR_BENCH_PYTHON"], !configured.isEmpty { return configured }
     return findUpwards(".venv/bin/python")
 }
+
+/// The peak resident set size of this process in KiB (VmHWM in /proc/self/status), nil where unavailable.
+func peakResidentKiB() -> Int? {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+    }
+    return nil
+}
+
+/// Resets VmHWM to the current resident size (writes 5 to /proc/self/clear_refs, Linux 4.0 and later);
+/// false where the kernel refuses, and peaks read afterwards are then those of the whole process.
+@discardableResult
+func resetPeakResident() -> Bool {
+    let fd = open("/proc/self/clear_refs", O_WRONLY)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return write(fd, "5", 1) == 1
+}
+
+/// Runs `executable` with `arguments` (stderr passed through) and parses the last line of its stdout as a JSON object.
+func runJSONProcess(_ executable: String, _ arguments: [String], what: String) throws -> [String: Any] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw UsageError(message: "\(what) failed (exit \(process.terminationStatus))")
+    }
+    guard let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+          let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+    else { throw UsageError(message: "\(what) printed no JSON object") }
+    return object
+}
+
+/// The 1, 5 and 15 minute load averages (/proc/loadavg): other work on a shared machine slows timings.
+func loadAverage() -> [Double] {
+    guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return [] }
+    return text.split(separator: " ").prefix(3).compactMap { Double($0) }
+}
+
+/// CPU seconds (user + system, all threads) this process has used so far: unlike wall time, little
+/// changed by other processes sharing the cores.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return .nan }
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}

@@ -39,3 +39,35 @@ extension MappedFile {
         }
     }
 }
+
+extension MappedFile {
+    /// The kernel's default fault-around window: a read fault in a file mapping maps up to this many bytes
+    /// of already cached neighbouring pages, before and after the page touched.
+    public static let faultAroundBytes = 64 << 10
+
+    /// Releases the pages of the file mapping `mapping` under `slice` and up to `margin` bytes on either
+    /// side, rounded outward to whole pages and clamped to `mapping`, so that they stop counting in the
+    /// resident memory. Unlike `release(_:)` this also drops the pages that `slice` shares with its
+    /// neighbours and those the kernel's fault-around mapped next to it, which `release` leaves behind
+    /// when a file is read in many consecutive slices.
+    ///
+    /// - Precondition: `mapping` is a read-only file mapping (from `read(_:)`) and `slice` lies inside it:
+    ///   released pages are read again from the file when touched, whereas anonymous memory would be zeroed.
+    public static func release(_ slice: Data, ofMapping mapping: Data, margin: Int = faultAroundBytes) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard page > 0, margin >= 0 else { return }
+        mapping.withUnsafeBytes { whole in
+            slice.withUnsafeBytes { part in
+                guard let wholeBase = whole.baseAddress, let partBase = part.baseAddress else { return }
+                let lower = Int(bitPattern: wholeBase), upper = lower + whole.count
+                let from = Int(bitPattern: partBase), to = from + part.count
+                precondition(from >= lower && to <= upper, "MappedFile.release: the slice is outside the mapping")
+                // mmap maps whole pages from a page boundary, so rounding outward stays inside the mapping.
+                let start = (from - Swift.min(margin, from - lower)) / page * page
+                let end = (Swift.min(to + margin, upper) + page - 1) / page * page
+                guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
+                _ = madvise(pointer, end - start, Int32(MADV_DONTNEED))
+            }
+        }
+    }
+}

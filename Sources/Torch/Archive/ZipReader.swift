@@ -43,7 +43,8 @@ public struct ZipReader: Sendable {
     public let path: String
     /// Entries in directory order.
     public let entries: [Entry]
-    private let data: Data
+    /// The archive's bytes (the file mapping when opened from a path).
+    let data: Data
 
     /// Opens an archive (mapped, not copied) and parses its central directory.
     ///

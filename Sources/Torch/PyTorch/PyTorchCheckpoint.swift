@@ -7,10 +7,11 @@ import Foundation
 /// other records may be there or not. The pickle runs in a restricted unpickler (`PickleMachine`):
 /// only state dicts of tensors load, as with `torch.load(weights_only=True)`.
 ///
-/// The file is mapped, each storage copied once into its tensor and its pages released, so a 2 GB
-/// checkpoint needs its tensors' memory and not a second copy of the file. The zip is read by
-/// `ZipReader`, which checks every field against the bytes present. Errors name the file and what is
-/// wrong with it; nothing is allocated from a size the archive has not proven.
+/// The file is mapped and each storage copied once into its tensor, a chunk at a time with each chunk's
+/// pages released once copied, so a 2 GB checkpoint needs its tensors' memory and not a second copy of
+/// the file (nor of its largest storage). The zip is read by `ZipReader`, which checks every field
+/// against the bytes present. Errors name the file and what is wrong with it; nothing is allocated
+/// from a size the archive has not proven.
 public struct PyTorchCheckpoint {
     /// The state dict's tensors by name, in the order the pickle stores them.
     public let tensors: [(name: String, tensor: Tensor)]
@@ -27,13 +28,20 @@ public struct PyTorchCheckpoint {
     /// - Throws: `TorchError` naming the file when it is not a zip, lacks `data.pkl` or a storage,
     ///   names a global other than the state-dict ones, or describes a tensor outside its storage.
     public init(path: String) throws {
+        try self.init(path: path, copyChunk: ArchiveReader.defaultCopyChunk)
+    }
+
+    /// Reads the checkpoint at `path`, copying its storages `copyChunk` bytes at a time (tests use small chunks).
+    init(path: String, copyChunk: Int) throws {
         let zip: ZipReader
         do {
             zip = try ZipReader(path: path)
         } catch let error as TorchError {
             throw TorchError("cannot read PyTorch checkpoint \(path): \(Self.plain(error.message, path: path))")
         }
-        try self.init(reader: ArchiveReader(zip: zip, isMapped: true, what: path))
+        var reader = ArchiveReader(zip: zip, isMapped: true, what: path)
+        reader.copyChunk = copyChunk
+        try self.init(reader: reader)
     }
 
     /// Reads a checkpoint held in memory (tests and the fuzzer).
