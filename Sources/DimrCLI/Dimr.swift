@@ -7,6 +7,6 @@ struct Dimr: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dimr",
         abstract: "Train, sample and evaluate DiMR multi-resolution diffusion models on libtorch.",
-        subcommands: [Info.self, Train.self, Sample.self, Export.self, Convert.self, Parity.self]
+        subcommands: [Info.self, Train.self, Sample.self, Export.self, Convert.self, Parity.self, Eval.self, EvalRef.self, TrainClassifier.self]
     )
 }
