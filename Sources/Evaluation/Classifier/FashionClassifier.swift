@@ -72,8 +72,11 @@ public final class FashionClassifier: Module, @unchecked Sendable {
               (bytes.size(1) == side && bytes.size(2) == side) || (bytes.size(1) == 28 && bytes.size(2) == 28) else {
             throw EvaluationError("the Fashion-MNIST classifier takes uint8 images (N, 32, 32, C) or (N, 28, 28, C) with C = 1 or 3, got \(bytes.dtype) \(bytes.shape)")
         }
-        var x = try bytes.permute([0, 3, 1, 2]).to(.float32, device: device)        // (N, C, H, W) in 0...255
-        if x.size(1) == 3 { x = try x.mean(dims: [1], keepDim: true) }
+        let n = bytes.size(0), h = bytes.size(1), w = bytes.size(2)
+        var x = try bytes.to(.float32, device: device)                              // (N, H, W, C) in 0...255
+        // Three equal channels average to the gray values exactly; both paths give standard NCHW strides,
+        // so gray and gray-repeated-to-RGB images run through the same kernels and give the same bits.
+        x = bytes.size(3) == 3 ? try x.mean(dims: [3]).unsqueeze(1) : try x.reshape([n, h, w]).unsqueeze(1)
         x = try x / 127.5 - 1
         if x.size(2) == 28 { x = try x.pad([2, 2, 2, 2], value: -1) }
         return try x.contiguous()
