@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "Autoencoder", targets: ["Autoencoder"]),
         .library(name: "Diffusion", targets: ["Diffusion"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
         .executable(name: "dimr", targets: ["DimrCLI"]),
         .executable(name: "dimr-bench", targets: ["DimrBench"]),
         .executable(name: "dimr-fuzz", targets: ["DimrFuzz"]),
@@ -55,10 +56,12 @@ let package = Package(
         // libpng and libjpeg-turbo (Debian's libpng-dev, libjpeg62-turbo-dev) behind a small C shim.
         .target(name: "CImageCodecs", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
         .target(name: "Datasets", dependencies: ["Torch", "CImageCodecs", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        // Feature networks (FID Inception-v3, the Fashion-MNIST classifier) and the metrics (FID, sFID, IS, precision/recall).
+        .target(name: "Evaluation", dependencies: ["Torch", "NN"]),
         .target(name: "Pipeline", dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Datasets", "Autoencoder"]),
         .executableTarget(
             name: "DimrCLI",
-            dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Datasets", "Pipeline",
+            dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Datasets", "Pipeline", "Evaluation",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "DimrBench", dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Autoencoder", "Pipeline"]),
@@ -72,8 +75,9 @@ let package = Package(
         .testTarget(name: "AutoencoderTests", dependencies: ["Autoencoder", "Pipeline", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
-        .testTarget(name: "DimrCLITests", dependencies: ["Torch", "Datasets", "DimrCLI"], exclude: ["Fixtures"]),
+        .testTarget(name: "DimrCLITests", dependencies: ["Torch", "NN", "Datasets", "Evaluation", "DimrCLI"], exclude: ["Fixtures"]),
         .testTarget(name: "DimrFuzzTests", dependencies: ["DimrFuzz"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -11,6 +11,7 @@ struct Dimr: ParsableCommand {
         commandName: "dimr",
         abstract: "Train, sample and evaluate DiMR multi-resolution diffusion models on libtorch.",
         version: "dimr \(version) (libtorch \(Torch.version))",
-        subcommands: [Info.self, Train.self, Sample.self, Export.self, Convert.self, ExtractLatents.self, Parity.self]
+        subcommands: [Info.self, Train.self, Sample.self, Export.self, Convert.self, ExtractLatents.self, Parity.self,
+                      Eval.self, EvalRef.self, TrainClassifier.self]
     )
 }

@@ -29,6 +29,18 @@ struct Sample: ParsableCommand {
     enum SamplerKind: String, ExpressibleByArgument, CaseIterable {
         case dpmSolver = "dpm-solver", dpmSolverPlusPlus = "dpm-solver++", ddim
         case uniPC2 = "unipc-2", uniPC3 = "unipc-3", dpmSolverPlusPlus3MSDE = "dpm-solver++-3m-sde"
+
+        /// The sampler of this kind for `steps` network calls (`seed` draws the SDE solver's noise).
+        func make(schedule: NoiseSchedule, steps: Int, seed: UInt64) throws -> any Sampler {
+            switch self {
+            case .dpmSolver: try AuthorsDPMSolver(schedule: schedule, steps: steps)
+            case .dpmSolverPlusPlus: try DPMSolverPlusPlus(schedule: schedule, steps: steps)
+            case .ddim: try DDIMSampler(schedule: schedule, steps: steps)
+            case .uniPC2: try UniPCSampler(schedule: schedule, steps: steps, order: 2)
+            case .uniPC3: try UniPCSampler(schedule: schedule, steps: steps, order: 3)
+            case .dpmSolverPlusPlus3MSDE: try DPMSolverPlusPlusSDE(schedule: schedule, steps: steps, seed: seed)
+            }
+        }
     }
     enum Rule: String, ExpressibleByArgument, CaseIterable {
         case constant, decayed, none
@@ -96,15 +108,7 @@ struct Sample: ParsableCommand {
             let classList = try classes.map { try ClassSelection.parse($0, count: file.nullClass, names: file.classNames) }
                 ?? Array(0..<file.nullClass)
             let schedule = try NoiseSchedule.stableDiffusion()
-            let solver: any Sampler
-            switch sampler {
-            case .dpmSolver: solver = try AuthorsDPMSolver(schedule: schedule, steps: steps)
-            case .dpmSolverPlusPlus: solver = try DPMSolverPlusPlus(schedule: schedule, steps: steps)
-            case .ddim: solver = try DDIMSampler(schedule: schedule, steps: steps)
-            case .uniPC2: solver = try UniPCSampler(schedule: schedule, steps: steps, order: 2)
-            case .uniPC3: solver = try UniPCSampler(schedule: schedule, steps: steps, order: 3)
-            case .dpmSolverPlusPlus3MSDE: solver = try DPMSolverPlusPlusSDE(schedule: schedule, steps: steps, seed: seed)
-            }
+            let solver = try sampler.make(schedule: schedule, steps: steps, seed: seed)
             let rule = rule()
             let shape = [file.model.config.channels, file.imageSize, file.imageSize]
             let factor = decoder.map { 1 << ($0.config.chMult.count - 1) } ?? 1

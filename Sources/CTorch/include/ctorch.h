@@ -212,6 +212,29 @@ typedef int (*ct_checkpoint_fn)(void *context, const ct_tensor *inputs, int n_in
 int ct_checkpoint(ct_checkpoint_fn fn, void *context, void (*release)(void *context), const ct_tensor *inputs,
                   int n_inputs, ct_tensor *out, int max_outputs);
 
+// ---- evaluation area: pooling options, batch norm, symmetric eigendecomposition ----
+// Max pooling over (N, C, H, W), as F.max_pool2d (kernel, stride, padding, dilation: 2 values each).
+ct_tensor ct_max_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
+                        const int64_t *dilation, int ceil_mode);
+// Average pooling with F.avg_pool2d's ceil_mode and count_include_pad.
+ct_tensor ct_avg_pool2d_ex(ct_tensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
+                           int ceil_mode, int count_include_pad);
+// F.batch_norm: in training, normalises by the batch statistics and updates the running ones in place
+// (running_mean, running_var nullable); otherwise normalises by the running statistics.
+ct_tensor ct_batch_norm(ct_tensor x, ct_tensor weight, ct_tensor bias, ct_tensor running_mean,
+                        ct_tensor running_var, int training, double momentum, double eps);
+// torch.linalg.eigh of a symmetric (batch of) matrix: ascending eigenvalues and orthonormal eigenvectors
+// (columns), reading the upper (upper != 0) or lower triangle. Returns 0, or -1 with both outputs untouched.
+int ct_linalg_eigh(ct_tensor a, int upper, ct_tensor *eigenvalues, ct_tensor *eigenvectors);
+// torch.linalg.eigvalsh: the ascending eigenvalues only.
+ct_tensor ct_linalg_eigvalsh(ct_tensor a, int upper);
+// torch.kthvalue: the k-th smallest (1-based) along dim, with its index.
+int ct_kthvalue(ct_tensor a, int64_t k, int64_t dim, int keepdim, ct_tensor *values, ct_tensor *indices);
+// torch.diagonal (a view).
+ct_tensor ct_diagonal(ct_tensor a, int64_t offset, int64_t dim1, int64_t dim2);
+// torch.eye(n).
+ct_tensor ct_eye(int64_t n, int dtype, int dev_type, int dev_index);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,60 @@
+import Datasets
+import DiMR
+import Diffusion
+import Foundation
+import Pipeline
+import Torch
+
+/// Class-balanced samples of a model, generated a batch at a time: image k has class k mod C and starts
+/// from the noise of (seed, k) (`InitialNoise`, as `dimr sample` draws it), so every prefix of 5000 images
+/// (an Inception Score split) holds every class equally often, and the images do not depend on the batch
+/// size. Each batch is converted to uint8 as `dimr sample` saves images, and optionally appended to an
+/// ADM-layout `.npz` (3 channels).
+struct GeneratedImageSource: EvalImageSource {
+    let file: ModelFile
+    let path: String
+    let count: Int
+    let sampler: any Sampler
+    let guidance: Guidance
+    let seed: UInt64
+    let batchSize: Int
+    let device: Device
+    let writer: NPZSampleWriter?
+    private var handedOut = 0
+
+    init(file: ModelFile, path: String, count: Int, sampler: any Sampler, guidance: Guidance, seed: UInt64,
+         batchSize: Int, device: Device, savingTo writer: NPZSampleWriter?) {
+        self.file = file
+        self.path = path
+        self.count = count
+        self.sampler = sampler
+        self.guidance = guidance
+        self.seed = seed
+        self.batchSize = batchSize
+        self.device = device
+        self.writer = writer
+    }
+
+    var classCount: Int { file.nullClass }
+    var imageShape: (height: Int, width: Int, channels: Int) { (file.imageSize, file.imageSize, file.model.config.channels) }
+    var description: String { "\(count) samples of \(path) (\(file.weights) weights)" }
+    var hasLabels: Bool { true }
+
+    /// The label of image k.
+    func label(_ k: Int) -> Int64 { Int64(k % classCount) }
+
+    mutating func next() throws -> (images: Tensor, labels: Tensor?)? {
+        guard handedOut < count else { return nil }
+        let end = min(handedOut + batchSize, count)
+        let labels = try Tensor((handedOut..<end).map(label))
+        let shape = [file.model.config.channels, file.imageSize, file.imageSize]
+        let noise = try InitialNoise.make(seed: seed, indices: handedOut..<end, shape: shape, device: device)
+        let images = try withNoGrad {
+            try sampler.sample(network: file.model, noise: noise, classes: labels.to(device: device),
+                               nullClass: file.nullClass, guidance: guidance).to(device: .cpu)
+        }
+        try writer?.append(images: images, labels: labels)
+        handedOut = end
+        return (try ImageConversion.toUInt8NHWC(images), labels)
+    }
+}

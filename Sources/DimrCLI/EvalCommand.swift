@@ -1,0 +1,132 @@
+import ArgumentParser
+import Datasets
+import Diffusion
+import Evaluation
+import Foundation
+import Pipeline
+import Torch
+
+/// `dimr eval`: FID, sFID, Inception Score, precision/recall and, for Fashion-MNIST, classifier measures,
+/// of a model's class-balanced samples or of existing images, with the whole protocol printed as JSON.
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure a model's samples (or existing images): FID, sFID, IS, precision/recall, class accuracy.",
+        discussion: """
+        Images: MODEL generates --count class-balanced samples (image k has class k mod C and the noise of \
+        (seed, k), as `dimr sample` draws it; sampler options as `dimr sample`), or --samples reads an ADM-layout \
+        .npz (uint8 arr_0 (N, H, W, C), labels arr_1), a folder of PNG/JPEG files or fashion-mnist:train|test.
+        Inception measures (--inception pytorch-fid's pt_inception-2015-12-05-6726825d.pth, --ref): FID and sFID \
+        against the reference's mu/sigma (mu_s/sigma_s), the Inception Score (ADM: consecutive 5000-image \
+        splits, mean of split scores) and precision/recall (k = 3) against the reference's features or images.
+        Classifier measures (--classifier, automatic for Fashion-MNIST models): class accuracy, FID, precision \
+        and recall in the classifier's 128-d features against the 10,000 test images (statistics cached).
+        Prints one JSON object (metrics, protocol, timing) on standard output and a summary on standard error.
+        """)
+
+    @Argument(help: "A model (training checkpoint or exported weights) to sample from.") var model: String?
+    @Option(help: "Measure these images instead: an .npz (ADM layout), an image folder, or fashion-mnist:train|test.") var samples: String?
+    @Option(name: [.customShort("n"), .long], help: "Samples to generate (default 10000), or the first N images of --samples (default all).")
+    var count: Int?
+    @Option(help: "Sampler: dpm-solver (the authors'), dpm-solver++ (2M) or ddim.") var sampler: Sample.SamplerKind = .dpmSolver
+    @Option(help: "Solver steps (denoiser calls).") var steps: Int = 25
+    @Option(help: "Guidance rule: constant, decayed or none.") var guidance: Sample.Rule = .constant
+    @Option(help: "Guidance scale: s of the constant rule, the final scale of the decayed rule.") var scale: Double = 1.0
+    @Option(help: "Power of the decayed rule.") var power: Double = 1.0
+    @Option(help: "Seed; image k's noise depends only on (seed, k).") var seed: UInt64 = 0
+    @Option(help: "Images per sampling batch.") var batchSize: Int = 64
+    @Flag(help: "Use the raw weights instead of the EMA ones.") var noEma = false
+    @Option(help: "Also write the generated samples here (.npz, ADM layout: uint8 NHWC, 3 channels, labels arr_1).") var saveSamples: String?
+    @Option(help: "FID Inception weights: pytorch-fid's pt_inception-2015-12-05-6726825d.pth (or that state dict as .safetensors).")
+    var inception: String?
+    @Option(help: "Inception reference: statistics .npz (mu, sigma[, mu_s, sigma_s, features, arr_0]), an images .npz or folder, or fashion-mnist:train|test.")
+    var ref: String?
+    @Option(help: "Fashion-MNIST classifier weights, `auto` (models/fmnist-classifier.safetensors for Fashion-MNIST images) or `none`.")
+    var classifier: String = "auto"
+    @Option(help: "Classifier reference: fashion-mnist:test (cached), fashion-mnist:train, or as --ref.") var classifierRef: String = "fashion-mnist:test"
+    @Option(help: "Folder of the Fashion-MNIST IDX files (default: $DIMR_FASHION_MNIST, else Debian's).") var dataDir: String?
+    @Option(help: "Cache of reference statistics (default: $DIMR_CACHE, else ~/.cache/dimr).") var cacheDir: String?
+    @Option(help: "Shuffle the labels of fashion-mnist:* samples with this seed (a baseline).") var shuffleLabels: UInt64?
+    @Flag(help: "Skip precision/recall (they need every feature vector and N^2 distances).") var noPrecisionRecall = false
+    @Option(help: "Images per feature-network batch.") var featureBatchSize: Int = 50
+    @Option(help: "Also write the JSON object to this file.") var output: String?
+    @Option(help: "Intra-op threads (default: libtorch's).") var threads: Int?
+    @Option(help: "Device: cpu or cuda[:N].") var device: String = "cpu"
+
+    func validate() throws {
+        guard (model == nil) != (samples == nil) else { throw ValidationError("give either MODEL (to generate samples) or --samples, not both or neither") }
+        if let count, count <= 0 { throw ValidationError("--count must be positive, got \(count)") }
+        guard steps > 0, batchSize > 0, featureBatchSize > 0 else { throw ValidationError("--steps, --batch-size and --feature-batch-size must be positive") }
+        if let threads, threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
+        guard Device(parsing: device) != nil else { throw ValidationError("unknown --device \(device)") }
+        guard (inception == nil) == (ref == nil) else { throw ValidationError("--inception and --ref go together") }
+        if let inception, !FileManager.default.fileExists(atPath: inception) {
+            throw ValidationError("--inception: \(inception) not found (pytorch-fid's \(FIDInceptionV3.weightsFileName); it is not downloaded)")
+        }
+        if let ref { _ = try ImageSourceSpec(parsing: ref, option: "--ref") }
+        if let samples { _ = try ImageSourceSpec(parsing: samples, option: "--samples") }
+        if model != nil, shuffleLabels != nil { throw ValidationError("--shuffle-labels applies to --samples fashion-mnist:train|test") }
+        if model == nil, saveSamples != nil { throw ValidationError("--save-samples needs a MODEL to sample from") }
+        try guidanceRule().validate()
+    }
+
+    func guidanceRule() -> Guidance {
+        switch guidance {
+        case .constant: return .constant(scale: scale)
+        case .decayed: return .decayed(scale: scale, power: power)
+        case .none: return .none
+        }
+    }
+
+    func run() throws {
+        if let threads { Torch.numThreads = threads }
+        guard let device = Device(parsing: device) else { throw ValidationError("unknown --device \(self.device)") }
+        var report = EvalReport()
+        var context = EvalContext(command: self, device: device)
+        var source = try context.openSource(report: &report)
+        let shape = source.imageShape
+        // Networks and references first: a bad weights file or reference stops before any sampling.
+        let inceptionSetup = try inception.map { try context.inceptionReference(weights: $0, ref: ref ?? "", report: &report) }
+        let classifierSetup = try context.classifierReference(imageShape: shape, report: &report)
+        guard inceptionSetup != nil || classifierSetup != nil else {
+            throw ValidationError("nothing to measure: pass --inception and --ref, or --classifier (automatic for 1-channel 28x28 or 32x32 images)")
+        }
+        let inceptionMeasure = try inceptionSetup.map { try InceptionMeasurement(network: $0.network, keepPoolFeatures: !noPrecisionRecall) }
+        let classifierMeasure = try classifierSetup.map { try ClassifierMeasurement(classifier: $0.network) }
+        let timing = try EvalRun.measure(&source, inception: inceptionMeasure, classifier: classifierMeasure,
+                                         featureBatch: featureBatchSize, what: model == nil ? "images" : "samples")
+        try context.finishSaving()
+        let n = source.count
+        if let measure = inceptionMeasure, let setup = inceptionSetup, let stats = setup.reference.statistics {
+            let fid = try FrechetDistance.compute(measure.poolStatistics(), stats)
+            let sfid = try setup.reference.spatial.map { try FrechetDistance.compute(measure.spatialStatistics(), $0) }
+            if setup.reference.spatial == nil { report.notes.append("sFID: the reference has no spatial statistics (mu_s, sigma_s)") }
+            var pr: PrecisionRecallResult?
+            if !noPrecisionRecall {
+                if let refFeatures = setup.reference.features, let features = try measure.features() {
+                    pr = try PrecisionRecall.compute(reference: refFeatures, samples: features)
+                } else {
+                    report.notes.append("precision/recall: the reference has neither features nor images")
+                }
+            }
+            report.addInception(fid: fid, sfid: sfid, inceptionScore: try measure.inceptionScore(), precisionRecall: pr)
+        }
+        if let measure = classifierMeasure, let setup = classifierSetup, let stats = setup.reference.statistics,
+           let refFeatures = setup.reference.features {
+            let fid = try FrechetDistance.compute(measure.featureStatistics(), stats)
+            let pr = try PrecisionRecall.compute(reference: refFeatures, samples: measure.features())
+            report.addClassifier(fid: fid, precisionRecall: pr, accuracy: source.hasLabels ? measure.accuracy : nil,
+                                 classNames: FashionMNIST.classNames)
+        }
+        report.protocolFields["n"] = n
+        report.timing["total_s"] = context.elapsed
+        report.timing[model == nil ? "reading_s" : "sampling_s"] = timing.source
+        report.timing["features_s"] = timing.features
+        if timing.features > 0 { report.timing["feature_images_per_s"] = Double(n) / timing.features }
+        if model != nil, timing.source > 0 { report.timing["sampling_images_per_s"] = Double(n) / timing.source }
+        let json = try report.json()
+        print(json)
+        if let output { try AtomicFile.write(to: output) { try $0.write(Data((json + "\n").utf8)) } }
+        FileHandle.standardError.write(Data((report.summary() + "\n").utf8))
+    }
+}

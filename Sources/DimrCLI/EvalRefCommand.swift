@@ -1,0 +1,62 @@
+import ArgumentParser
+import Datasets
+import Evaluation
+import Foundation
+import Pipeline
+import Torch
+
+/// `dimr eval-ref`: reference statistics (and features) of an image set, for `dimr eval --ref`.
+struct EvalRef: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval-ref",
+        abstract: "Compute reference statistics of images for `dimr eval --ref` / `--classifier-ref`.",
+        discussion: """
+        SOURCE is an ADM-layout .npz (uint8 arr_0), an image folder or fashion-mnist:train|test. With --inception \
+        writes mu, sigma (pool3), mu_s, sigma_s (spatial) in float64, as the ADM suite's reference batches hold \
+        them, plus features (pool3, float32) for precision/recall, n and network. With --classifier writes mu, \
+        sigma and features of the Fashion-MNIST classifier.
+        """)
+
+    @Argument(help: "Images: an .npz (ADM layout), a folder of PNG/JPEG files, or fashion-mnist:train|test.") var source: String
+    @Option(help: "Output .npz.") var output: String
+    @Option(help: "FID Inception weights (pytorch-fid's pt_inception-2015-12-05-6726825d.pth).") var inception: String?
+    @Option(help: "Fashion-MNIST classifier weights instead of Inception.") var classifier: String?
+    @Option(name: [.customShort("n"), .long], help: "Use the first N images only.") var count: Int?
+    @Flag(help: "Leave the features out (statistics only: no precision/recall against this file).") var noFeatures = false
+    @Option(help: "Folder of the Fashion-MNIST IDX files.") var dataDir: String?
+    @Option(help: "Images per feature-network batch.") var featureBatchSize: Int = 50
+    @Option(help: "Intra-op threads (default: libtorch's).") var threads: Int?
+    @Option(help: "Device: cpu or cuda[:N].") var device: String = "cpu"
+
+    func validate() throws {
+        guard (inception == nil) != (classifier == nil) else { throw ValidationError("give exactly one of --inception and --classifier") }
+        if let count, count < 2 { throw ValidationError("--count must be at least 2 (a covariance needs two images), got \(count)") }
+        guard featureBatchSize > 0 else { throw ValidationError("--feature-batch-size must be positive") }
+        if let threads, threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
+        guard Device(parsing: device) != nil else { throw ValidationError("unknown --device \(device)") }
+        _ = try ImageSourceSpec(parsing: source, option: "SOURCE")
+    }
+
+    func run() throws {
+        if let threads { Torch.numThreads = threads }
+        guard let device = Device(parsing: device) else { throw ValidationError("unknown --device \(self.device)") }
+        var images = try ImageSourceSpec(parsing: source, option: "SOURCE").open(dataDirectory: dataDir, limit: count)
+        let started = Date()
+        if let inception {
+            let measure = try InceptionMeasurement(network: FIDInceptionV3.load(path: inception, device: device), keepPoolFeatures: !noFeatures)
+            _ = try EvalRun.measure(&images, inception: measure, classifier: nil, featureBatch: featureBatchSize, what: "reference")
+            try ReferenceFile.write(to: output, statistics: measure.poolStatistics(), spatial: measure.spatialStatistics(),
+                                    features: measure.features(), count: measure.count, network: "FIDInceptionV3")
+        } else if let classifier {
+            let (model, _) = try FashionClassifier.load(path: classifier, device: device)
+            let crc = String(format: "%08x", Zlib.crc32(try MappedFile.read(classifier)))
+            let measure = try ClassifierMeasurement(classifier: model)
+            _ = try EvalRun.measure(&images, inception: nil, classifier: measure, featureBatch: featureBatchSize, what: "reference")
+            try ReferenceFile.write(to: output, statistics: measure.featureStatistics(), spatial: nil,
+                                    features: noFeatures ? nil : measure.features(), count: measure.count,
+                                    network: "FashionClassifier \(crc)")
+        }
+        print(String(format: "wrote %@: statistics of %d images (%@) in %.1f s", output, images.count, images.description,
+                     Date().timeIntervalSince(started)))
+    }
+}
