@@ -2,7 +2,8 @@ import NN
 import Torch
 
 /// Multi-head self-attention with a fused, bias-free query/key/value projection; q, k and v are
-/// computed in float32.
+/// computed in float32 (under bfloat16 mixed precision the attention itself runs in bfloat16, as the
+/// authors' does under autocast; libtorch's kernel keeps the softmax in float32).
 ///
 /// State-dict names: `norm.*`, `query_key_value.weight`, `dense.weight`, `dense.bias`.
 public final class SelfAttention: Module, @unchecked Sendable {
