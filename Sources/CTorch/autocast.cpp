@@ -17,7 +17,7 @@ at::DeviceType autocast_device(int device_type) {
 
 extern "C" {
 
-int ct_autocast_enter(int device_type, int dtype, ct_autocast_state *saved) {
+int ct_autocast_enter(int device_type, int enabled, int dtype, ct_autocast_state *saved) {
   CT_STATUS({
     if (saved == nullptr) throw std::invalid_argument("null autocast state");
     auto type = static_cast<at::ScalarType>(dtype);
@@ -27,8 +27,8 @@ int ct_autocast_enter(int device_type, int dtype, ct_autocast_state *saved) {
     saved->enabled = at::autocast::is_autocast_enabled(device) ? 1 : 0;
     saved->dtype = static_cast<int>(at::autocast::get_autocast_dtype(device));
     saved->cache_enabled = at::autocast::is_autocast_cache_enabled() ? 1 : 0;
-    at::autocast::set_autocast_enabled(device, true);
-    at::autocast::set_autocast_dtype(device, type);
+    at::autocast::set_autocast_enabled(device, enabled != 0);
+    if (enabled != 0) at::autocast::set_autocast_dtype(device, type);
     at::autocast::set_autocast_cache_enabled(true);
     at::autocast::increment_nesting();
   })

@@ -16,8 +16,18 @@ public enum Autocast {
         guard dtype == .bfloat16 || dtype == .float16 else {
             throw TorchError("autocast takes bfloat16 or float16, not \(dtype)")
         }
+        return try scope(device: device, enabled: true, dtype: dtype, body)
+    }
+
+    /// Runs `body` with autocast off for tensors on `device` (inside a `run` scope: a part kept in its inputs'
+    /// precision); the previous setting is restored afterwards.
+    public static func suspended<R>(device: Device, _ body: () throws -> R) throws -> R {
+        try scope(device: device, enabled: false, dtype: .bfloat16, body)
+    }
+
+    private static func scope<R>(device: Device, enabled: Bool, dtype: DType, _ body: () throws -> R) throws -> R {
         var saved = ct_autocast_state()
-        try check(ct_autocast_enter(device.typeCode, dtype.rawValue, &saved))
+        try check(ct_autocast_enter(device.typeCode, enabled ? 1 : 0, dtype.rawValue, &saved))
         defer { _ = ct_autocast_exit(&saved) }
         return try body()
     }

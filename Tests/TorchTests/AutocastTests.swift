@@ -15,6 +15,9 @@ struct AutocastTests {
             let nested = try Autocast.run(device: .cpu, dtype: .bfloat16) { try x.linear(weight: w, bias: nil) }
             #expect(Autocast.isEnabled(on: .cpu), "leaving a nested scope keeps the outer one")
             let y = try x.linear(weight: w, bias: nil)
+            let kept = try Autocast.suspended(device: .cpu) { try x.linear(weight: w, bias: nil) }
+            #expect(kept.dtype == .float32, "a suspended part keeps its inputs' type")
+            #expect(Autocast.isEnabled(on: .cpu), "leaving a suspended part restores autocast")
             // Elementwise operations are left alone: bfloat16 with float32 promotes to float32.
             #expect(try (y + x.narrow(dim: 1, start: 0, length: 3)).dtype == .float32)
             #expect(try x.sigmoid().dtype == .float32)

@@ -197,11 +197,12 @@ typedef struct {
   int dtype;
   int cache_enabled;
 } ct_autocast_state;
-// Like entering `torch.autocast(device, dtype)` on this thread: matrix multiplies, convolutions and attention
-// on tensors of device_type (0 CPU, 1 CUDA) run in dtype (bfloat16 or float16), casting float32 inputs (casts of
-// leaf tensors that require a gradient, i.e. weights, are cached until the outermost scope ends). Records the
-// previous setting in *saved; pair every successful call with ct_autocast_exit(saved).
-int ct_autocast_enter(int device_type, int dtype, ct_autocast_state *saved);
+// Like entering `torch.autocast(device, dtype, enabled)` on this thread: when enabled, matrix multiplies,
+// convolutions and attention on tensors of device_type (0 CPU, 1 CUDA) run in dtype (bfloat16 or float16),
+// casting float32 inputs (casts of leaf tensors that require a gradient, i.e. weights, are cached until the
+// outermost scope ends); when not, they run in their inputs' type until the scope ends. Records the previous
+// setting in *saved; pair every successful call with ct_autocast_exit(saved).
+int ct_autocast_enter(int device_type, int enabled, int dtype, ct_autocast_state *saved);
 // Restores the setting *saved; leaving the outermost scope drops the cache of cast weights.
 int ct_autocast_exit(const ct_autocast_state *saved);
 // 1 when autocast is on for device_type on this thread, 0 when off, -1 on error.
