@@ -2,6 +2,7 @@
 // in the backward pass instead of keeping its activations, like torch.utils.checkpoint (reentrant variant).
 #include "internal.h"
 
+#include <ATen/autocast_mode.h>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -47,11 +48,57 @@ struct Closure : torch::CustomClassHolder {
   }
 };
 
+// The autocast setting of CPU and CUDA, captured in the forward pass and re-entered for the recomputation,
+// so that a mixed-precision forward is recomputed in the same precision (torch.utils.checkpoint does the same).
+struct AutocastSetting {
+  bool cpu_enabled, cuda_enabled;
+  at::ScalarType cpu_dtype, cuda_dtype;
+
+  static AutocastSetting current() {
+    return {at::autocast::is_autocast_enabled(at::kCPU), at::autocast::is_autocast_enabled(at::kCUDA),
+            at::autocast::get_autocast_dtype(at::kCPU), at::autocast::get_autocast_dtype(at::kCUDA)};
+  }
+  static AutocastSetting from(const torch::autograd::AutogradContext *ctx) {
+    const auto &d = ctx->saved_data;
+    return {d.at("autocast_cpu").toBool(), d.at("autocast_cuda").toBool(),
+            static_cast<at::ScalarType>(d.at("autocast_cpu_dtype").toInt()),
+            static_cast<at::ScalarType>(d.at("autocast_cuda_dtype").toInt())};
+  }
+  void save(torch::autograd::AutogradContext *ctx) const {
+    ctx->saved_data["autocast_cpu"] = cpu_enabled;
+    ctx->saved_data["autocast_cuda"] = cuda_enabled;
+    ctx->saved_data["autocast_cpu_dtype"] = static_cast<int64_t>(cpu_dtype);
+    ctx->saved_data["autocast_cuda_dtype"] = static_cast<int64_t>(cuda_dtype);
+  }
+  void apply() const {
+    at::autocast::set_autocast_enabled(at::kCPU, cpu_enabled);
+    at::autocast::set_autocast_enabled(at::kCUDA, cuda_enabled);
+    at::autocast::set_autocast_dtype(at::kCPU, cpu_dtype);
+    at::autocast::set_autocast_dtype(at::kCUDA, cuda_dtype);
+  }
+};
+
+// Enters a captured autocast setting for the lifetime of the guard.
+struct AutocastGuard {
+  AutocastSetting previous;
+  bool nested;
+  explicit AutocastGuard(const AutocastSetting &setting) : previous(AutocastSetting::current()) {
+    nested = setting.cpu_enabled || setting.cuda_enabled;
+    setting.apply();
+    if (nested) at::autocast::increment_nesting();
+  }
+  ~AutocastGuard() {
+    if (nested && at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    previous.apply();
+  }
+};
+
 struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction> {
   static torch::autograd::variable_list forward(torch::autograd::AutogradContext *ctx, at::TensorList inputs,
                                                 c10::intrusive_ptr<Closure> closure) {
     ctx->save_for_backward(inputs.vec());
     ctx->saved_data["closure"] = c10::IValue::make_capsule(closure);
+    AutocastSetting::current().save(ctx);
     return closure->call(inputs.vec());  // autograd is off inside a custom function's forward
   }
 
@@ -68,6 +115,7 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
     std::vector<at::Tensor> outputs;
     {
       at::AutoGradMode enable(true);
+      AutocastGuard autocast(AutocastSetting::from(ctx));
       outputs = closure->call(detached);
       std::vector<at::Tensor> roots, root_grads;
       for (size_t i = 0; i < outputs.size() && i < grads.size(); i++) {

@@ -56,7 +56,7 @@ public final class DiMRModel: Module, @unchecked Sendable {
         var lowres: Tensor?
         for (i, stage) in stages.items.enumerated() {
             let (output, skips) = try stage(images: x, lowres: lowres, classes: classes, time: time)
-            outputs.append(output)  // (B, channels, h, w)
+            outputs.append(try output.to(x.dtype))  // (B, channels, h, w); float32 also under mixed precision
             if i + 1 < stages.count {
                 let features = try Tensor.cat(skips, dim: -1)  // (B, h, w, D * (blocks + 1))
                 lowres = config.blockGradToLowres ? try features.detach() : features

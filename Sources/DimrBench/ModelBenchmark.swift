@@ -11,12 +11,14 @@ struct ModelBenchmark {
     static let help = """
     usage: dimr-bench model [--preset NAME] [--batch N] [--steps N] [--sample-batch N] [--nfe N]
                             [--authors PATH] [--python PATH] [--threads N] [--no-checkpointing]
+                            [--precision float32|bf16]
 
     Times forward + backward + AdamW of the preset at --batch (median of --steps after one warm-up step),
     with and without gradient checkpointing, and --sample-batch images with the authors' DPM-Solver at
     --nfe denoiser calls with guidance (two network passes per call). With --authors (a checkout of the
     authors' repository; or $DIMR_AUTHORS_REPO) and a Python with torch (--python, $DIMR_BENCH_PYTHON or
     ./.venv/bin/python), scripts/bench_authors.py times their code on the same configuration in the same run.
+    --precision bf16 runs our forward passes in bfloat16 mixed precision (the authors' side stays float32).
     Prints one JSON object.
 
     """
@@ -29,10 +31,11 @@ struct ModelBenchmark {
     let authors: String?
     let python: String?
     let checkpointing: Bool
+    let precision: Precision
 
     init(arguments: [String]) throws {
         let o = try Options(arguments, valueOptions: ["--preset", "--batch", "--steps", "--sample-batch", "--nfe", "--authors",
-                                                      "--python", "--threads"],
+                                                      "--python", "--threads", "--precision"],
                             flagOptions: ["--no-checkpointing"], help: Self.help)
         preset = o.string("--preset") ?? "bench"
         batch = try o.int("--batch", default: 32)
@@ -42,12 +45,19 @@ struct ModelBenchmark {
         authors = o.string("--authors") ?? ProcessInfo.processInfo.environment["DIMR_AUTHORS_REPO"]
         python = o.string("--python") ?? findPython()
         checkpointing = !o.flag("--no-checkpointing")
+        let precisionName = o.string("--precision") ?? Precision.float32.rawValue
+        guard let precision = Precision(rawValue: precisionName) else {
+            throw UsageError(message: "--precision must be float32 or bf16, got \(precisionName)")
+        }
+        do { try precision.checkSupport(on: .cpu) } catch { throw UsageError(message: "--precision: \(error)") }
+        self.precision = precision
         if let threads = o.string("--threads").flatMap(Int.init) { Torch.numThreads = threads }
     }
 
     func run() throws {
         let p = try DiMRConfig.preset(named: preset)
-        var result: [String: Any] = ["preset": p.name, "batch": batch, "threads": Torch.numThreads, "libtorch": Torch.version]
+        var result: [String: Any] = ["preset": p.name, "batch": batch, "threads": Torch.numThreads, "libtorch": Torch.version,
+                                      "precision": precision.rawValue]
         var swift: [String: Any] = [:]
         swift["train_s_per_step"] = try trainStep(p, checkpointing: false)
         if checkpointing { swift["train_s_per_step_checkpointing"] = try trainStep(p, checkpointing: true) }
@@ -93,10 +103,11 @@ struct ModelBenchmark {
         let x = try Tensor.randn([batch, p.config.channels, s, s], generator: g)
         let y = try Tensor.randint(0, (p.config.numClasses ?? 2) - 1, [batch], generator: g)
         let logSNR = try NoiseSchedule.timeCondition(Tensor.randint(1, 1001, [batch], generator: g))
+        let network = MixedPrecisionNetwork(model, precision: precision)
         var times: [Double] = []
         for _ in 0..<(steps + 1) {
             let start = monotonicNanoseconds()
-            let outputs = try model.predict(x, logSNR: logSNR, classes: y)
+            let outputs = try network.predict(x, logSNR: logSNR, classes: y)
             var loss = try Tensor.zeros([])
             for (o, c) in zip(outputs, p.lossCoefficients) { loss = try loss + o.square().mean() * c }
             try optimizer.zeroGrad()
@@ -112,7 +123,8 @@ struct ModelBenchmark {
         let model = try DiMRModel(config: p.config, generator: Generator(seed: 0))
         model.eval()
         let classes = (p.config.numClasses ?? 2) - 1
-        let sampler = ClassGridSampler(model: model, nullClass: classes, imageShape: [p.config.channels, p.imageSize, p.imageSize])
+        var sampler = ClassGridSampler(model: model, nullClass: classes, imageShape: [p.config.channels, p.imageSize, p.imageSize])
+        sampler.precision = precision
         let solver = try AuthorsDPMSolver(schedule: NoiseSchedule.stableDiffusion(), steps: nfe)
         let perClass = max(1, sampleBatch / classes)
         let start = monotonicNanoseconds()

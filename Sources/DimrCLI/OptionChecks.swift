@@ -3,6 +3,8 @@ import Foundation
 import Pipeline
 import Torch
 
+extension Precision: ExpressibleByArgument {}
+
 /// Range checks of numeric options, run by the commands' `validate()` before any file is read or any
 /// work is done; each message names the option.
 enum OptionChecks {
@@ -53,6 +55,23 @@ enum OptionChecks {
     static func device(_ text: String) throws -> Device {
         guard let device = Device(parsing: text) else { throw ValidationError("--device must be cpu, cuda or cuda:N, got \(text)") }
         return device
+    }
+
+    /// The help of `--precision`.
+    static let precisionHelp = ArgumentHelp(
+        "Arithmetic: float32, or bf16 (matrix multiplies, convolutions and attention in bfloat16; weights, norms, "
+        + "loss, optimizer, guidance and solver in float32). bf16 needs a CPU with AVX512-BF16 or AMX, or a CUDA device.",
+        valueName: "float32|bf16")
+
+    /// `--precision` on `--device`: bf16 is refused on a CPU without bfloat16 instructions (it would run slower
+    /// than float32 there).
+    static func precision(_ precision: Precision, device text: String) throws {
+        let device = try self.device(text)
+        do {
+            try precision.checkSupport(on: device)
+        } catch let error as TorchError {
+            throw ValidationError("--precision \(precision): \(error.message)")
+        }
     }
 
     /// Runs `body`, turning errors into plain messages (no framework error domains, no usage text: the options

@@ -73,10 +73,12 @@ struct Sample: ParsableCommand {
     @Flag(help: "Skip writing single images.") var gridOnly = false
     @Option(help: "Intra-op threads, 1...\(OptionChecks.maxThreads) (default: libtorch's).") var threads: Int?
     @Option(help: "Device: cpu or cuda[:N].") var device: String = "cpu"
+    @Option(help: OptionChecks.precisionHelp) var precision: Precision = .float32
 
     func validate() throws {
         try OptionChecks.threads(threads)
         _ = try OptionChecks.device(device)
+        try OptionChecks.precision(precision, device: device)
         try OptionChecks.integer("--per-class", perClass, in: 1...Int.max)
         try OptionChecks.integer("--steps", steps, in: 1...1000)
         try OptionChecks.integer("--batch-size", batchSize, in: 1...(1 << 20))
@@ -123,10 +125,11 @@ struct Sample: ParsableCommand {
                 Console.line("autoencoder: \(autoencoder), latents \(shape) decoded to \(imageShape) (scale factor \(decoder.config.scaleFactor))")
             }
             Console.line("model: \(file.model.parameterCount) parameters (\(file.weights.description) weights), \(file.imageSize)x\(file.imageSize)")
-            Console.line("sampling: \(solver.summary(guidance: rule, interval: guidanceInterval))")
+            Console.line("sampling: \(solver.summary(guidance: rule, interval: guidanceInterval)); \(precision) precision")
             var gridSampler = ClassGridSampler(model: file.model, nullClass: file.nullClass, imageShape: shape)
             gridSampler.batchSize = batchSize
             gridSampler.device = device
+            gridSampler.precision = precision
             let samplingStart = Date()
             let terminal = isatty(STDERR_FILENO) != 0
             try gridSampler.forEachBatch(classes: classList, perClass: perClass, sampler: solver, guidance: rule,

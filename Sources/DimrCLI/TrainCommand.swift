@@ -67,10 +67,12 @@ struct Train: ParsableCommand {
     @Option(help: "Metrics record (and a progress line when not on a terminal) every N steps, at least 1.") var logEvery: Int = 10
     @Option(help: "Intra-op threads, 1...\(OptionChecks.maxThreads) (default: libtorch's).") var threads: Int?
     @Option(help: "Device: cpu or cuda[:N].") var device: String = "cpu"
+    @Option(help: OptionChecks.precisionHelp) var precision: Precision = .float32
 
     func validate() throws {
         try OptionChecks.threads(threads)
         _ = try OptionChecks.device(device)
+        try OptionChecks.precision(precision, device: device)
         if let imageSize { try OptionChecks.integer("--image-size", imageSize, in: 1...DiMRConfig.maxImageSize) }
         try OptionChecks.integer("--steps", steps, in: 0...Int.max)
         try OptionChecks.integer("--batch-size", batchSize, in: 1...(1 << 20))
@@ -123,7 +125,8 @@ struct Train: ParsableCommand {
                   + "data: \(trainingConfig.dataset.description), \(run.trainer.loader.count) images")
             Console.line("recipe: \(recipe.rawValue) defaults; lr \(trainingConfig.learningRate), warm-up \(trainingConfig.warmupSteps) steps, "
                   + "EMA \(trainingConfig.emaRate)\(trainingConfig.emaWarmup ? " with warm-up" : ""), "
-                  + "gradient clip \(trainingConfig.gradClip.map { "\($0)" } ?? "off"), batch \(trainingConfig.batchSize)")
+                  + "gradient clip \(trainingConfig.gradClip.map { "\($0)" } ?? "off"), batch \(trainingConfig.batchSize), "
+                  + "\(precision) precision")
             if let from = run.resumedFrom { Console.line("resuming from \(from) at step \(run.trainer.step)") }
             guard run.trainer.step < steps else {
                 Console.line("already at step \(run.trainer.step) of --steps \(steps); nothing to do")
@@ -149,6 +152,7 @@ struct Train: ParsableCommand {
         options.logEvery = logEvery
         options.guidance = guidanceScale == 0 ? .none : .constant(scale: guidanceScale)
         options.guidanceInterval = guidanceInterval
+        options.precision = precision
         return options
     }
 

@@ -18,6 +18,8 @@ public struct ClassGridSampler {
     public var batchSize: Int = 64
     /// Device of the model.
     public var device: Device = .cpu
+    /// The arithmetic of the network's forward passes; the guidance combination and the solver stay float32.
+    public var precision: Precision = .float32
 
     /// A sampler for `model`.
     public init(model: any DenoisingNetwork, nullClass: Int, imageShape: [Int]) {
@@ -65,7 +67,8 @@ public struct ClassGridSampler {
     /// Samples `perClass` images of each of `classes` (class-major) batch by batch, handing each batch to `body`
     /// and keeping none: memory stays that of one batch however many images are asked for. `body` returns
     /// false to stop early. Guidance applies inside `guidanceInterval` (everywhere when nil).
-    /// - Throws: `PipelineError` for a class out of range or a total that overflows; the sampler's errors.
+    /// - Throws: `PipelineError` for a class out of range, a total that overflows or a precision the device cannot
+    ///   run fast (before any work); the sampler's errors.
     public func forEachBatch(classes: [Int], perClass: Int, sampler: any Sampler, guidance: Guidance,
                              guidanceInterval: GuidanceInterval? = nil, seed: UInt64,
                              _ body: (Batch) throws -> Bool) throws {
@@ -75,6 +78,12 @@ public struct ClassGridSampler {
             throw PipelineError("class \(c) is out of range: the model has classes 0...\(nullClass - 1)")
         }
         try guidance.validate()
+        do {
+            try precision.checkSupport(on: device)
+        } catch let error as TorchError {
+            throw PipelineError("--precision \(precision): \(error.message)")
+        }
+        let network = MixedPrecisionNetwork(model, precision: precision)
         let (total, overflow) = classes.count.multipliedReportingOverflow(by: perClass)
         guard !overflow else { throw PipelineError("\(classes.count) classes x \(perClass) images per class is too many images") }
         var start = 0
@@ -84,7 +93,7 @@ public struct ClassGridSampler {
             let noise = try InitialNoise.make(seed: seed, indices: start..<end, shape: imageShape, device: device)
             let y = try Tensor(labels).to(device: device)
             let images = try withNoGrad {
-                try sampler.sample(network: model, noise: noise, classes: y, nullClass: nullClass, guidance: guidance,
+                try sampler.sample(network: network, noise: noise, classes: y, nullClass: nullClass, guidance: guidance,
                                    guidanceInterval: guidanceInterval, imageIndices: start..<end)
             }
             let batch = Batch(images: try images.to(device: .cpu), labels: try Tensor(labels), start: start, total: total)

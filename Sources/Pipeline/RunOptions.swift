@@ -1,4 +1,5 @@
 import Diffusion
+import Torch
 
 /// Options of a training run that do not change its results: how long, how often to save and report.
 public struct RunOptions: Sendable {
@@ -16,6 +17,8 @@ public struct RunOptions: Sendable {
     public var guidance: Guidance = .constant(scale: 1.0)
     /// Where the grids' guidance applies; nil: at every step.
     public var guidanceInterval: GuidanceInterval?
+    /// The arithmetic of training steps and grids (weights, optimizer state and checkpoints are float32 either way).
+    public var precision: Precision = .float32
 
     /// Options for a run of `steps` steps.
     public init(steps: Int) { self.steps = steps }

@@ -43,7 +43,12 @@ public final class Trainer {
     private let loss: TrainingLoss
     private let schedule: LinearWarmup
     private let noise: Generator
-    private let device: Device
+    /// Where the model and its batches live.
+    public let device: Device
+    /// The arithmetic of the forward pass (weights, gradients, optimizer state and EMA stay float32 either way).
+    /// Not part of the configuration: a run may resume in another precision. Check it with
+    /// `Precision.checkSupport(on: device)` before training.
+    public var precision: Precision = .float32
 
     /// Starts a new run on `images` (N, C, H, W) in [-1, 1] and int64 `labels` (N).
     public convenience init(config: TrainingConfig, images: Tensor, labels: Tensor, device: Device = .cpu) throws {
@@ -86,7 +91,8 @@ public final class Trainer {
         let batch = try loader.next()
         let x0 = try batch.images.to(device: device)                                         // (B, C, H, W)
         let labels = try loss.dropLabels(batch.labels, nullClass: config.nullClass, generator: noise)
-        let perSample = try loss.perSample(network: model, x0: x0, classes: labels.to(device: device), generator: noise) // (B)
+        let network = MixedPrecisionNetwork(model, precision: precision)
+        let perSample = try loss.perSample(network: network, x0: x0, classes: labels.to(device: device), generator: noise) // (B)
         let mean = try perSample.mean()
         let value = try mean.item()
         guard value.isFinite else {
@@ -133,6 +139,7 @@ public final class Trainer {
             "loss_coeffs": "\(config.lossCoefficients)",
             "image_size": String(config.imageSize),
             "null_class": String(config.nullClass),
+            "precision": precision.rawValue,  // of the steps before saving; the tensors are float32 either way
         ]
         if let dataIdentity { metadata[Self.dataKey] = String(decoding: try JSONEncoder().encode(dataIdentity), as: UTF8.self) }
         if let classNames { metadata[Self.classNamesKey] = String(decoding: try JSONEncoder().encode(classNames), as: UTF8.self) }

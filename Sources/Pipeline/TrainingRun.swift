@@ -96,10 +96,17 @@ public final class TrainingRun {
 
     /// Trains until `options.steps`, checkpointing, logging and sampling as asked; stops early (after
     /// saving, setting `interrupted`) when interrupted. Returns the losses of the steps it ran.
-    /// - Throws: `PipelineError` for out-of-range options (before any step), and the errors of training and writing.
+    /// - Throws: `PipelineError` for out-of-range options or a precision the device cannot run fast (before any
+    ///   step), and the errors of training and writing.
     @discardableResult
     public func run(_ options: RunOptions, progress: Bool = true) throws -> [Double] {
         try options.validate()
+        do {
+            try options.precision.checkSupport(on: trainer.device)
+        } catch let error as TorchError {
+            throw PipelineError("--precision \(options.precision): \(error.message)")
+        }
+        trainer.precision = options.precision
         interrupted = false
         var bar = ProgressBar(total: options.steps, startStep: trainer.step)
         var losses: [Double] = []
@@ -161,10 +168,13 @@ public final class TrainingRun {
         let classes = trainer.config.nullClass
         let perClass = 8
         let sampler = try AuthorsDPMSolver(schedule: NoiseSchedule.stableDiffusion(), steps: options.sampleSteps)
+        var grid = ClassGridSampler(model: model, nullClass: classes,
+                                    imageShape: [trainer.config.model.channels, trainer.config.imageSize, trainer.config.imageSize])
+        grid.device = trainer.device
+        grid.precision = options.precision
         var images = try withNoGrad {
-            try ClassGridSampler(model: model, nullClass: classes, imageShape: [trainer.config.model.channels, trainer.config.imageSize, trainer.config.imageSize])
-                .sample(classes: Array(0..<min(classes, 10)), perClass: perClass, sampler: sampler, guidance: options.guidance,
-                        guidanceInterval: options.guidanceInterval, seed: 0)
+            try grid.sample(classes: Array(0..<min(classes, 10)), perClass: perClass, sampler: sampler, guidance: options.guidance,
+                            guidanceInterval: options.guidanceInterval, seed: 0)
         }
         if let autoencoder {
             let decoded = try withNoGrad { try autoencoder.decode(images.images).clamp(min: -1, max: 1) }

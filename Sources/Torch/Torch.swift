@@ -17,6 +17,15 @@ public enum Torch {
         set { ct_set_num_threads(Int32(newValue)) }
     }
 
+    /// Whether libtorch's CPU feature table reports `name` (e.g. `avx512_bf16`, `amx_bf16`, `avx2`) for this
+    /// processor; false for a name the table does not hold.
+    public static func cpuHasFeature(_ name: String) -> Bool { ct_cpu_capability(name) == 1 }
+
+    /// Whether this CPU has bfloat16 dot-product instructions: AVX512-BF16 or AMX-BF16 (x86-64), BF16 (ARM).
+    public static var cpuSupportsBFloat16: Bool {
+        ["avx512_bf16", "amx_bf16", "bf16", "sve_bf16"].contains { cpuHasFeature($0) }
+    }
+
     /// Seeds libtorch's default CPU generator, as `torch.manual_seed`.
     public static func manualSeed(_ seed: UInt64) { ct_manual_seed(seed) }
 

@@ -36,6 +36,8 @@ import Testing
         (["--label-drop", "2"], "--label-drop"),
         (["--grad-clip", "nan"], "--grad-clip"),
         (["--device", "tpu"], "--device"),
+        (["--precision", "fp64"], "--precision"),
+        (["--precision", ""], "--precision"),
         (["--dataset", "/nonexistent-dimr-data"], "--dataset"),
         (["--dataset", "fashion-mnist", "--image-size", "16"], "Fashion-MNIST images are 1x32x32"),
     ])
@@ -79,6 +81,7 @@ import Testing
         (["--guidance", "decayed", "--scale", "2", "--power", "0"], "--power"),
         (["--grid-per-class", "0"], "--grid-per-class"),
         (["--threads", "0"], "--threads"),
+        (["--precision", "float16"], "--precision"),
         (["--classes", ""], "no classes given in --classes"),
         (["--classes", " , "], "no classes given in --classes"),
     ])

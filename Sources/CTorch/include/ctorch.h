@@ -189,6 +189,28 @@ int ct_adamw_step(ct_tensor param, ct_tensor grad, ct_tensor exp_avg, ct_tensor 
 // Scales all gradients so that their total L2 norm is at most max_norm; writes the norm before clipping.
 int ct_clip_grad_norm(const ct_tensor *grads, int n, double max_norm, double *total_norm);
 
+// ---- mixed precision ----
+// The autocast setting of one device type, as ct_autocast_enter found it.
+typedef struct {
+  int device_type;
+  int enabled;
+  int dtype;
+  int cache_enabled;
+} ct_autocast_state;
+// Like entering `torch.autocast(device, dtype, enabled)` on this thread: when enabled, matrix multiplies,
+// convolutions and attention on tensors of device_type (0 CPU, 1 CUDA) run in dtype (bfloat16 or float16),
+// casting float32 inputs (casts of leaf tensors that require a gradient, i.e. weights, are cached until the
+// outermost scope ends); when not, they run in their inputs' type until the scope ends. Records the previous
+// setting in *saved; pair every successful call with ct_autocast_exit(saved).
+int ct_autocast_enter(int device_type, int enabled, int dtype, ct_autocast_state *saved);
+// Restores the setting *saved; leaving the outermost scope drops the cache of cast weights.
+int ct_autocast_exit(const ct_autocast_state *saved);
+// 1 when autocast is on for device_type on this thread, 0 when off, -1 on error.
+int ct_autocast_enabled(int device_type);
+// 1 when the CPU has the named capability in libtorch's cpuinfo table (e.g. "avx512_bf16", "amx_bf16"),
+// 0 when it lacks it or the name is unknown, -1 on error.
+int ct_cpu_capability(const char *name);
+
 // ---- benchmark helpers: the same small ops timed in C++ (nanoseconds per call) ----
 double ct_bench_add(ct_tensor a, ct_tensor b, int64_t iters);
 double ct_bench_layer_norm(ct_tensor x, int64_t iters);

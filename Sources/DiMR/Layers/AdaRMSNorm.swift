@@ -23,13 +23,15 @@ public final class AdaRMSNorm: Module, @unchecked Sendable {
         register("linear", linear)
     }
 
-    /// Normalises (B, L, dim) or (B, H, W, dim) conditioned on `x[:, 0]`; same shape out.
+    /// Normalises (B, L, dim) or (B, H, W, dim) conditioned on `x[:, 0]`; same shape out, float32 for a
+    /// bfloat16 `x`.
     public func callAsFunction(_ x: Tensor, time: TimeContext) throws -> Tensor {
         let condition = try x.select(dim: 1, index: 0)  // (B, dim) or (B, W, dim)
         let scale = try linear(condition).unsqueeze(1) + 1  // (B, 1, dim) or (B, 1, W, dim)
         let work: DType = x.dtype == .float64 ? .float64 : .float32  // at least float32 for the statistics
-        let meanSquare = try x.to(work).pow(2).mean(dims: [-1], keepDim: true)  // (..., 1)
+        let wide = try x.to(work)
+        let meanSquare = try wide.pow(2).mean(dims: [-1], keepDim: true)  // (..., 1)
         let factor = try scale.to(work) * (meanSquare + eps).rsqrt()
-        return try x * factor.to(x.dtype)
+        return try wide * factor
     }
 }

@@ -3,7 +3,9 @@ import NN
 import Torch
 
 /// x / (||x||_2 / sqrt(d) + eps) over the last dimension, as the authors compute it (eps outside the root).
-func rmsNormalize(_ x: Tensor, dim: Int, eps: Double) throws -> Tensor {
+/// A bfloat16 `x` is normalised in float32.
+func rmsNormalize(_ input: Tensor, dim: Int, eps: Double) throws -> Tensor {
+    let x = try atLeastFloat32(input)
     let norm = try x.norm(2, dims: [-1], keepDim: true)  // (..., 1)
     let rms = try norm * pow(Double(dim), -0.5)
     return try x / (rms + eps)  // (..., dim)

@@ -95,7 +95,8 @@ public final class Stage: Module, @unchecked Sendable {
         external.append(x)
         for (dense, block) in zip(skipDenses.items, blockList[(half + 1)...]) {
             guard let skip = skips.popLast() else { break }
-            x = try dense(Tensor.cat([x, skip], dim: -1))  // (B, ..., D)
+            // Under mixed precision the dense layer returns bfloat16; the residual stream keeps the skip's type.
+            x = try dense(Tensor.cat([x, skip], dim: -1)).to(skip.dtype)  // (B, ..., D)
             x = try run(block, x, time)
             external.append(x)
         }

@@ -26,11 +26,12 @@ public final class TimeDependentLayerNorm: Module, @unchecked Sendable {
         register("bias", bias)
     }
 
-    /// Normalises (B, ..., dim) with each sample's (or the shared) weight and bias; same shape out.
+    /// Normalises (B, ..., dim) with each sample's (or the shared) weight and bias; same shape out, float32 for a
+    /// bfloat16 `x`.
     public func callAsFunction(_ x: Tensor, time: TimeContext) throws -> Tensor {
         let shape = x.shape
         precondition(shape.last == dim, "TimeDependentLayerNorm(\(dim)) applied to shape \(shape)")
-        let tokens = try x.reshape([shape[0], -1, dim])  // (B, L, dim)
+        let tokens = try atLeastFloat32(x).reshape([shape[0], -1, dim])  // (B, L, dim)
         let w = try weight.value(time), b = try bias.value(time)  // (T, dim)
         let y: Tensor
         if time.isShared {

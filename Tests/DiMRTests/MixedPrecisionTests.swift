@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+@testable import DiMR
+import NN
+import TestSupport
+import Torch
+
+@Suite("DiMR in bfloat16 mixed precision")
+struct MixedPrecisionTests {
+    /// The model of a parity fixture with its weights, in evaluation mode.
+    private func fixtureModel(_ file: SafeTensorsFile) throws -> DiMRModel {
+        let config = try DiMRConfig.fromJSON(try #require(file.metadata["config"]))
+        let model = try DiMRModel(config: config, generator: Generator(seed: 0))
+        var weights: [String: Tensor] = [:]
+        for name in file.names where name.hasPrefix("model.") { weights[String(name.dropFirst("model.".count))] = try file.tensor(name) }
+        try model.loadStateDict(weights)
+        model.eval()
+        return model
+    }
+
+    @Test("bf16 forward of tiny2r_tdrmsn is within the bfloat16 bound of the authors' float32 outputs")
+    func fixtureForward() throws {
+        let file = try SafeTensorsFile(path: Fixtures.path("tiny2r_tdrmsn.safetensors"))
+        let model = try fixtureModel(file)
+        let x = try file.tensor("input.x"), y = try file.tensor("input.y")
+        for (logSNRKey, prefix) in [("input.log_snr", "output."), ("input.log_snr_same", "output_same.")] {
+            let logSNR = try file.tensor(logSNRKey)
+            let outputs = try withNoGrad { try Precision.bfloat16.run(on: .cpu) { try model.forward(x, logSNR: logSNR, classes: y) } }
+            for (i, output) in outputs.enumerated() {
+                let reference = try file.tensor(prefix + String(i))
+                #expect(output.dtype == .float32, "the outputs come back float32")
+                let error = try output.relativeError(to: reference)
+                #expect(error <= Self.tolerance[i], "\(prefix)\(i): \(error)")
+                #expect(error > Float32Tolerance.depth(Self.depth[i]), "\(prefix)\(i) looks computed in float32: \(error)")
+            }
+        }
+    }
+
+    /// Dependent roundings to bfloat16 on the deepest path to each output. A matrix multiply or convolution
+    /// rounds its float32 input, its weight and its result (3; 2 when its input is already bfloat16); GELU
+    /// and the gating product round once each; attention runs in float32 on the CPU on q, k, v rounded by
+    /// the projection. A Transformer block: attention branch 3 (projection) + 3 (output projection), MLP
+    /// branch 3 + 1 + 1 + 2, 13 in all; a ConvNeXt block: depthwise convolution 3 + MLP 7 = 10. Stage 0
+    /// (three Transformer blocks, a skip dense layer between the second and the third): input convolution
+    /// 3 + 26 + skip 3 + 13 + output convolution 3 = 48. Stage 1 starts from stage 0's deepest features (45)
+    /// through the up-sampling projection (3), then 20 + skip 3 + 10 + output 3: 84. Norms, the
+    /// time-dependent parameters and the residual sums are float32.
+    static let depth = [48, 84]
+    /// Higham and Mary's probabilistic bound for those depths with λ = 6 (it fails with probability at most
+    /// 3.1e-8 when rounding errors are independent and of mean zero): 0.18 and 0.24. The bound does not
+    /// model how the network amplifies early errors: this fixture's spread weights make attention sharp
+    /// (a logit's rounding error grows with |q| |k|), so its Transformer stage reads 0.06-0.08 (the bundled
+    /// Fashion-MNIST model, 0.005), within it.
+    static let tolerance = depth.map { BFloat16Tolerance.probabilistic($0, lambda: 6) }
+}
