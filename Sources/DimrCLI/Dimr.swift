@@ -11,6 +11,6 @@ struct Dimr: ParsableCommand {
         commandName: "dimr",
         abstract: "Train, sample and evaluate DiMR multi-resolution diffusion models on libtorch.",
         version: "dimr \(version) (libtorch \(Torch.version))",
-        subcommands: [Info.self, Train.self, Sample.self, Export.self, Convert.self, ExtractLatents.self, Parity.self]
+        subcommands: [Info.self, Train.self, Sample.self, Export.self, Convert.self, ExtractLatents.self, Parity.self, ServeCommand.self]
     )
 }

@@ -1,0 +1,15 @@
+/// A JSON value of an event payload.
+public enum JSONValue: Sendable, Equatable, Encodable {
+    case int(Int)
+    case number(Double)
+    case string(String)
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .int(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        }
+    }
+}
