@@ -47,7 +47,7 @@ enum ServePage {
       <div id="classes"></div>
       <label for="per_class">Images per class</label><input id="per_class" type="number" min="1" value="4">
       <label for="seed">Seed</label>
-      <div class="row"><input id="seed" type="number" min="0" value="0"><button type="button" id="dice" title="random seed" style="flex:0">🎲</button></div>
+      <div class="row"><input id="seed" type="number" min="0" value="0"><button type="button" id="dice" title="a random seed" style="flex:0">dice</button></div>
       <label for="sampler">Sampler</label><select id="sampler"></select>
       <label for="steps">Steps</label><input id="steps" type="number" min="1" value="25">
       <label for="guidance">Guidance</label><select id="guidance"></select>

@@ -30,9 +30,12 @@ import Testing
         driver.standardOutput = FileHandle.nullDevice
         driver.standardError = FileHandle.nullDevice
         try driver.run()
-        defer { driver.terminate(); driver.waitUntilExit() }
+        // SIGKILL: chromedriver started from a test may have SIGTERM blocked (inherited signal mask).
+        defer { kill(driver.processIdentifier, SIGKILL); driver.waitUntilExit() }
         let webDriver = try #require(URL(string: "http://127.0.0.1:\(port)"))
+        note("browser test: dimr serve on \(server.base), chromedriver on port \(port)")
         let session = try await WebDriverSession(driver: webDriver, chromium: chromium)
+        note("browser test: session \(session.id)")
         do {
             try await session.navigate(server.base.absoluteString)
             // Wait for the model description, then ask for 10 steps and press the button like a person.
@@ -55,9 +58,10 @@ import Testing
             #expect((state?[4] as? String)?.hasPrefix("done: 40 images") == true)
             let artifacts = ServeProcess.packageRoot + "/.build/test-artifacts"
             try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
+            _ = try await session.execute("window.scrollTo(0, 0); return true")
             let screenshot = try await session.screenshot()
             try screenshot.write(to: URL(fileURLWithPath: artifacts + "/serve-page.png"))
-            print("browser test: screenshot saved to \(artifacts)/serve-page.png")
+            note("browser test: screenshot saved to \(artifacts)/serve-page.png")
         } catch {
             try? await session.close()
             throw error

@@ -189,3 +189,8 @@ struct HTTPClient {
         }
     }
 }
+
+/// Prints a line to standard error at once (standard output is buffered until the run ends when piped).
+func note(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

@@ -1,29 +1,34 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
-/// A W3C WebDriver session with headless Chromium through chromedriver, over plain HTTP + JSON.
+/// A W3C WebDriver session with headless Chromium through chromedriver, over plain HTTP + JSON (`LoopbackHTTP`).
 struct WebDriverSession {
     let driver: URL
     let id: String
     /// The W3C key of an element reference.
-    static let elementKey = "element-6066-11e4-a01c-4e4f-ad3d-6fd6c3ad0c4f"
+    static let elementKey = "element-6066-11e4-a52e-4f735466cecf"
 
     /// Waits for chromedriver to be ready, then starts a headless session.
     init(driver: URL, chromium: String) async throws {
         self.driver = driver
         let deadline = Date().addingTimeInterval(30)
+        var last = "no answer"
         while true {
-            if let status = try? await Self.call(driver, "GET", "/status"), (status as? [String: Any])?["ready"] as? Bool == true { break }
-            guard Date() < deadline else { throw TestFailure("chromedriver did not become ready") }
+            do {
+                let status = try await Self.call(driver, "GET", "/status")
+                if (status as? [String: Any])?["ready"] as? Bool == true { break }
+                last = "\(String(describing: status))"
+            } catch {
+                last = "\(error)"
+            }
+            guard Date() < deadline else { throw TestFailure("chromedriver did not become ready: \(last)") }
             try await Task.sleep(nanoseconds: 100_000_000)
         }
         let capabilities: [String: Any] = ["capabilities": ["alwaysMatch": [
             "browserName": "chrome",
             "goog:chromeOptions": ["binary": chromium,
-                                   "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"]],
+                                   "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1150"]],
         ]]]
+        note("browser test: chromedriver ready, starting headless Chromium")
         let value = try await Self.call(driver, "POST", "/session", capabilities) as? [String: Any]
         guard let id = value?["sessionId"] as? String else { throw TestFailure("no WebDriver session: \(String(describing: value))") }
         self.id = id
@@ -32,23 +37,17 @@ struct WebDriverSession {
     /// One WebDriver command; returns its `value`.
     @discardableResult
     static func call(_ driver: URL, _ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> Any? {
-        guard let url = URL(string: path, relativeTo: driver) else { throw TestFailure("bad WebDriver path \(path)") }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        request.timeoutInterval = 120
-        if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
-        guard let http = response as? HTTPURLResponse, http.statusCode == 200 else {
-            throw TestFailure("WebDriver \(method) \(path) failed: \(String(decoding: data, as: UTF8.self))")
+        let port = driver.port ?? 80
+        let data = try body.map { try JSONSerialization.data(withJSONObject: $0) }
+        // A blocking socket exchange, off Swift concurrency's few threads.
+        let answer = try await Task.detached { try LoopbackHTTP.exchange(port: port, method: method, path: path, body: data) }.value
+        let object = try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
+        guard answer.status == 200 else {
+            throw TestFailure("WebDriver \(method) \(path) failed: \(String(decoding: answer.body, as: UTF8.self))")
         }
         return object?["value"] ?? nil
     }
 
-    @discardableResult
     private func command(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> Any? {
         try await Self.call(driver, method, "/session/\(id)\(path)", body)
     }
@@ -72,7 +71,7 @@ struct WebDriverSession {
     /// Clicks the element `selector` (a CSS selector) as a user would.
     func click(_ selector: String) async throws {
         let element = try await command("POST", "/element", ["using": "css selector", "value": selector]) as? [String: Any]
-        guard let reference = element?[Self.elementKey] as? String else { throw TestFailure("no element \(selector)") }
+        guard let reference = element?[Self.elementKey] as? String else { throw TestFailure("no element \(selector): \(String(describing: element))") }
         try await command("POST", "/element/\(reference)/click", [:])
     }
 
