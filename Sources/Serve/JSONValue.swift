@@ -1,7 +1,10 @@
 /// A JSON value of an event payload.
 public enum JSONValue: Sendable, Equatable, Encodable {
+    /// An integer.
     case int(Int)
+    /// A real number.
     case number(Double)
+    /// Text.
     case string(String)
 
     public func encode(to encoder: any Encoder) throws {

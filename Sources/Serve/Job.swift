@@ -8,7 +8,16 @@ import Foundation
 public final class Job: @unchecked Sendable {
     /// Where a job is in its life.
     public enum State: String, Sendable, Encodable {
-        case queued, running, done, failed, cancelled
+        /// Waiting in the queue.
+        case queued
+        /// Being sampled.
+        case running
+        /// Its files are written.
+        case done
+        /// Sampling or writing failed.
+        case failed
+        /// Cancelled by a client or the server's shut-down.
+        case cancelled
 
         /// Whether the job has ended (no more events).
         public var isFinal: Bool { self == .done || self == .failed || self == .cancelled }
@@ -138,7 +147,7 @@ public final class Job: @unchecked Sendable {
 
     /// Ends the job as failed unless it has ended already.
     func fail(_ message: String) {
-        end(.failed, message: message, event: .failed(message: message))
+        _ = end(.failed, message: message, event: .failed(message: message))
     }
 
     /// Ends the job as cancelled unless it has ended already; returns whether it was still queued or running.

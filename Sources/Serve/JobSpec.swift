@@ -8,7 +8,12 @@ import Pipeline
 public struct JobSpec: Sendable {
     /// The guidance rules a request may name.
     public enum Rule: String, CaseIterable, Sendable, Encodable {
-        case constant, decayed, none
+        /// cond + scale (cond - uncond).
+        case constant
+        /// uncond + s(t) (cond - uncond), s rising from 1 at t = 1000 to scale at t = 0.
+        case decayed
+        /// The conditional prediction only.
+        case none
     }
     /// The result formats.
     public enum Format: String, CaseIterable, Sendable, Encodable {
@@ -20,16 +25,27 @@ public struct JobSpec: Sendable {
 
     /// The settings as the server understood them, echoed in the job's status.
     public struct Settings: Sendable, Encodable, Equatable {
+        /// Class indices, in the order asked.
         public let classes: [Int]
+        /// Images per class, 1...limit.
         public let perClass: Int
+        /// Image k's noise depends only on (seed, k).
         public let seed: UInt64
+        /// The sampler.
         public let sampler: SamplerName
+        /// Denoiser calls asked for.
         public let steps: Int
+        /// The guidance rule.
         public let guidance: Rule
+        /// Guidance scale (-1000...1000; >= 1 for the decayed rule).
         public let scale: Double
+        /// Power of the decayed rule, (0, 1000].
         public let power: Double
+        /// Guidance interval [low, high] on the 0...1000 time scale, or nil (everywhere).
         public let interval: [Double]?
+        /// Result format.
         public let format: Format
+        /// Solver steps between previews; 0: none.
         public let previewEvery: Int
     }
 

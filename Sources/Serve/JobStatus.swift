@@ -19,6 +19,7 @@ public struct JobStatus: Sendable, Encodable {
         }
     }
 
+    /// The job id.
     public let id: String
     /// queued, running, done, failed or cancelled.
     public let status: Job.State
@@ -34,8 +35,11 @@ public struct JobStatus: Sendable, Encodable {
     public let images: Int
     /// The checked settings, defaults filled in.
     public let settings: JobSpec.Settings
+    /// When it was queued.
     public let created: Date
+    /// When sampling started.
     public let started: Date?
+    /// When it ended.
     public let finished: Date?
     /// Seconds from start to end (or to now while running).
     public let seconds: Double?
