@@ -21,7 +21,7 @@ public final class DimrServer: @unchecked Sendable {
     private let worker: SamplingWorker
     private let schedule: NoiseSchedule
     private let lock: OutputLock
-    private let group = ServiceGroupBox()
+    private let state = RunState()
 
     /// Prepares a server for `file` (read from `path`): checks the settings, creates and locks the output folder.
     /// - Throws: `ServeError` for settings out of range or a model whose samples are not images (1 or 3 channels);
@@ -44,7 +44,7 @@ public final class DimrServer: @unchecked Sendable {
 
     /// Serves until shut down; `onRunning` is told the bound host and port (useful with port 0).
     /// - Parameter handleSignals: shut down gracefully on SIGINT and SIGTERM.
-    /// - Throws: the HTTP server's error (e.g. the port is in use).
+    /// - Throws: `ServeError` when the address cannot be bound (e.g. the port is in use); the HTTP server's errors.
     public func run(handleSignals: Bool = true, onRunning: @escaping @Sendable (String, Int) -> Void = { _, _ in }) async throws {
         var logger = Logger(label: "dimr-serve")
         logger.logLevel = .warning
@@ -53,18 +53,25 @@ public final class DimrServer: @unchecked Sendable {
         let host = configuration.host
         let app = Application(router: router,
                               configuration: .init(address: .hostname(host, port: configuration.port), serverName: "dimr-serve"),
-                              onServerRunning: { channel in onRunning(host, channel.localAddress?.port ?? 0) },
+                              onServerRunning: { [state] channel in
+                                  state.isListening = true
+                                  onRunning(host, channel.localAddress?.port ?? 0)
+                              },
                               logger: logger)
         // Shut down in reverse order: the worker first (ending every job and event stream), then the HTTP server.
         let serviceGroup = ServiceGroup(services: [app, WorkerService(worker: worker, store: store)],
                                         gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger)
-        group.set(serviceGroup)
+        state.serviceGroup = serviceGroup
         defer { lock.release() }
-        try await serviceGroup.run()
+        do {
+            try await serviceGroup.run()
+        } catch where !state.isListening {
+            throw ServeError("cannot listen on \(host):\(configuration.port): \(error)")
+        }
     }
 
     /// Starts the graceful shut-down of a running server (as SIGTERM does).
     public func shutdown() async {
-        await group.get()?.triggerGracefulShutdown()
+        await state.serviceGroup?.triggerGracefulShutdown()
     }
 }
