@@ -11,7 +11,7 @@ import Torch
 /// Requests are checked, queued (bounded) and sampled in order by one worker thread, batching requests with the
 /// same settings. Shut-down (SIGINT/SIGTERM when `run(handleSignals: true)`, or `shutdown()`) cancels the queued
 /// and running jobs, waits for the worker to stop, then lets the HTTP server finish its open requests and close.
-// Unchecked: the output lock is released only when `run` ends; everything else is Sendable.
+/// Unchecked Sendable: the output lock is only released when `run` ends; everything else is Sendable.
 public final class DimrServer: @unchecked Sendable {
     /// The settings it runs with.
     public let configuration: ServeConfiguration
@@ -42,7 +42,7 @@ public final class DimrServer: @unchecked Sendable {
         worker = try SamplingWorker(model: file, store: store, device: device, schedule: schedule)
     }
 
-    /// Serves until shut down; `onRunning` is told the bound host and port (useful with port 0).
+    /// Serves until shut down (call once); `onRunning` is told the bound host and port (useful with port 0).
     /// - Parameter handleSignals: shut down gracefully on SIGINT and SIGTERM.
     /// - Throws: `ServeError` when the address cannot be bound (e.g. the port is in use); the HTTP server's errors.
     public func run(handleSignals: Bool = true, onRunning: @escaping @Sendable (String, Int) -> Void = { _, _ in }) async throws {
