@@ -14,7 +14,7 @@ final class JobStore: @unchecked Sendable {
     private var finishedOrder: [String] = []
     private var stopping = false
     private var holding = false
-    private var secondsPerJob = 1.0
+    private var secondsPerBatch = 1.0
     private let configuration: ServeConfiguration
 
     init(configuration: ServeConfiguration) {
@@ -28,7 +28,8 @@ final class JobStore: @unchecked Sendable {
         defer { condition.unlock() }
         guard !stopping else { throw APIError(.serviceUnavailable, "the server is shutting down") }
         guard queue.count < configuration.queueCapacity else {
-            let wait = max(1, Int((secondsPerJob * Double(queue.count + running.count)).rounded(.up)))
+            // A slot frees when the worker takes its next batch: after about one batch's time.
+            let wait = max(1, Int(secondsPerBatch.rounded(.up)))
             throw APIError(.tooManyRequests, "the queue is full (\(queue.count) jobs waiting); retry after \(wait) s",
                            headers: [.retryAfter: String(wait)])
         }
@@ -111,7 +112,7 @@ final class JobStore: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         running.removeAll()
-        secondsPerJob = 0.8 * secondsPerJob + 0.2 * seconds / Double(max(1, batch.count))
+        secondsPerBatch = 0.8 * secondsPerBatch + 0.2 * seconds
         finishedLocked(batch)
         condition.broadcast()
     }
