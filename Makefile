@@ -2,7 +2,7 @@
 # Both run scripts/setup.sh first, which fetches libtorch and Fashion-MNIST when missing.
 SWIFT ?= swift
 
-.PHONY: setup demo test build release bench fuzz clean
+.PHONY: setup demo test build release bench fuzz serve serve-load serve-browser clean
 
 setup:
 	@scripts/setup.sh
@@ -32,6 +32,22 @@ bench: release
 # go to Tests/FuzzCorpus/<target>/, which `make test` replays without the fuzzer.
 fuzz: setup
 	scripts/fuzz.sh
+
+# `dimr serve` with the bundled model on http://127.0.0.1:8080/ (Ctrl-C stops it).
+serve: release
+	.build/release/dimr serve $(BUNDLED)
+
+# The server's load test (50 concurrent clients, 500 requests; prints requests/s, p50/p99, memory) and its
+# browser test (installs Debian's chromium and chromium-driver first: large); neither is part of `make test`'s run
+# unless enabled (the browser test runs there when chromium is installed).
+serve-load: setup
+	$(SWIFT) build --build-tests
+	DIMR_LOAD_TEST=1 $(SWIFT) test --skip-build --filter LoadTests
+
+serve-browser:
+	DIMR_BROWSER_TESTS=1 scripts/setup.sh
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter BrowserTests
 
 clean:
 	rm -rf .build

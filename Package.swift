@@ -36,6 +36,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         .target(
@@ -59,9 +62,14 @@ let package = Package(
         // Feature networks (FID Inception-v3, the Fashion-MNIST classifier) and the metrics (FID, sFID, IS, precision/recall).
         .target(name: "Evaluation", dependencies: ["Torch", "NN"]),
         .target(name: "Pipeline", dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Datasets", "Autoencoder"]),
+        // `dimr serve`: the HTTP API and page (Hummingbird 2), with one sampling worker.
+        .target(name: "Serve", dependencies: ["Torch", "DiMR", "Diffusion", "Datasets", "Pipeline",
+                                              .product(name: "Hummingbird", package: "hummingbird"),
+                                              .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                              .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "DimrCLI",
-            dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Datasets", "Pipeline", "Evaluation",
+            dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Datasets", "Pipeline", "Evaluation", "Serve",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "DimrBench", dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Autoencoder", "Pipeline"]),
@@ -79,6 +87,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "DimrCLITests", dependencies: ["Torch", "NN", "Datasets", "Evaluation", "DimrCLI"], exclude: ["Fixtures"]),
         .testTarget(name: "DimrFuzzTests", dependencies: ["DimrFuzz"]),
+        .testTarget(name: "ServeTests", dependencies: ["Serve", "Torch", "NN", "DiMR", "Pipeline"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -89,3 +89,10 @@ if [ ! -f "$FMNIST/train-images-idx3-ubyte.gz" ]; then
   apt_install dataset-fashion-mnist \
     || die "could not install dataset-fashion-mnist with apt-get; install it, or point DIMR_FASHION_MNIST at the IDX files."
 fi
+
+# The browser test of `dimr serve` drives the page in headless Chromium: opt-in, as the packages are large.
+if [ "${DIMR_BROWSER_TESTS:-}" = 1 ] && ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then
+  say "installing Debian's chromium and chromium-driver for the browser test (DIMR_BROWSER_TESTS=1) ..."
+  apt_install chromium chromium-driver \
+    || die "could not install chromium and chromium-driver with apt-get; unset DIMR_BROWSER_TESTS to leave the browser test out."
+fi

@@ -12,6 +12,6 @@ struct Dimr: ParsableCommand {
         abstract: "Train, sample and evaluate DiMR multi-resolution diffusion models on libtorch.",
         version: "dimr \(version) (libtorch \(Torch.version))",
         subcommands: [Info.self, Train.self, Sample.self, Export.self, Convert.self, ExtractLatents.self, Parity.self,
-                      Eval.self, EvalRef.self, TrainClassifier.self]
+                      Eval.self, EvalRef.self, TrainClassifier.self, ServeCommand.self]
     )
 }

@@ -1,0 +1,22 @@
+import Foundation
+import ServiceLifecycle
+
+/// What `DimrServer.run` shares with `shutdown` and its callbacks: the running service group and whether the
+/// HTTP server is listening.
+final class RunState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var group: ServiceGroup?
+    private var listening = false
+
+    /// The service group of the current run.
+    var serviceGroup: ServiceGroup? {
+        get { lock.withLock { group } }
+        set { lock.withLock { group = newValue } }
+    }
+
+    /// Whether the HTTP server has bound its address.
+    var isListening: Bool {
+        get { lock.withLock { listening } }
+        set { lock.withLock { listening = newValue } }
+    }
+}
