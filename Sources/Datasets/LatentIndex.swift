@@ -59,8 +59,8 @@ public struct LatentIndex: Codable, Equatable, Sendable {
         self.autoencoder = autoencoder
     }
 
-    /// Images extracted so far.
-    public var extracted: Int { shards.reduce(0) { $0 + $1.count } }
+    /// Images extracted so far (`read` has checked that the sum fits).
+    public var extracted: Int { shards.reduce(0) { $0 &+ $1.count } }
     /// Whether every source image has been handled.
     public var isComplete: Bool { processed == sourceCount }
 
@@ -87,6 +87,16 @@ public struct LatentIndex: Codable, Equatable, Sendable {
               (0...index.sourceCount).contains(index.processed), index.extracted <= index.processed,
               index.shards.allSatisfy({ $0.count > 0 && $0.count <= index.shardSize && !$0.file.contains("/") }) else {
             throw DatasetError("\(path): inconsistent index (classes, shard size or shard list)")
+        }
+        // Each shard holds at most shardSize images and all of them at most sourceCount: checked so that
+        // no sum overflows.
+        var total = 0
+        for shard in index.shards {
+            let (sum, overflow) = total.addingReportingOverflow(shard.count)
+            guard !overflow, sum <= index.processed else {
+                throw DatasetError("\(path): the shards hold more images than were processed (\(index.processed))")
+            }
+            total = sum
         }
         return index
     }

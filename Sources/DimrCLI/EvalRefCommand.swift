@@ -56,7 +56,7 @@ struct EvalRef: ParsableCommand {
                                     features: noFeatures ? nil : measure.features(), count: measure.count,
                                     network: "FashionClassifier \(crc)")
         }
-        print(String(format: "wrote %@: statistics of %d images (%@) in %.1f s", output, images.count, images.description,
+        print(String(format: "wrote %@: statistics of %ld images (%@) in %.1f s", output, images.count, images.description,
                      Date().timeIntervalSince(started)))
     }
 }

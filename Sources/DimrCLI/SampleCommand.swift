@@ -154,7 +154,7 @@ struct Sample: ParsableCommand {
             let n = outputs?.written ?? latentWriter?.written ?? 0
             let complete = n == total
             let files = try outputs?.finish(complete: complete) ?? ["latents/"]
-            Console.line(String(format: "wrote %d of %d images to %@ (%@) in %.1f s: %.2f images/s sampling",
+            Console.line(String(format: "wrote %ld of %ld images to %@ (%@) in %.1f s: %.2f images/s sampling",
                          n, total, output, files.joined(separator: ", "), Date().timeIntervalSince(started),
                          Double(n) / max(samplingSeconds, 1e-9)))
             if !complete {

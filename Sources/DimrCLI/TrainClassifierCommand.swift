@@ -68,7 +68,7 @@ struct TrainClassifier: ParsableCommand {
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         try model.save(to: output, metadata: metadata)
         let perClass = accuracy.perClass.enumerated().map { String(format: "%@ %.3f", FashionMNIST.classNames[$0.offset], $0.element ?? 0) }
-        print(String(format: "test accuracy %.4f after %d epochs in %.0f s; wrote %@", accuracy.overall, epochs, seconds, output))
+        print(String(format: "test accuracy %.4f after %ld epochs in %.0f s; wrote %@", accuracy.overall, epochs, seconds, output))
         print("per class: " + perClass.joined(separator: ", "))
     }
 }

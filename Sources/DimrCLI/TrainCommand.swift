@@ -136,7 +136,7 @@ struct Train: ParsableCommand {
             let started = Date()
             let losses = try run.run(options)
             let seconds = Date().timeIntervalSince(started)
-            Console.line(String(format: "%@: step %d of --steps %d (%d this run), last loss %.4f, %.1f s, %.1f images/s; checkpoints in %@/checkpoints",
+            Console.line(String(format: "%@: step %ld of --steps %ld (%ld this run), last loss %.4f, %.1f s, %.1f images/s; checkpoints in %@/checkpoints",
                          run.interrupted ? "interrupted" : "done", run.trainer.step, steps, run.trainer.step - firstStep,
                          losses.last ?? .nan, seconds, Double(losses.count * batchSize) / max(seconds, 1e-9), output))
             if run.interrupted { throw ExitCode(130) }

@@ -65,8 +65,10 @@ public enum FileErrors {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         var removed: [String] = []
         for name in names where name.hasPrefix(".") {
+            // Writers name them `.NAME.tmp-PID` or `.NAME.tmp-PID-N`.
             guard let mark = name.range(of: ".tmp-", options: .backwards),
-                  let pid = Int32(name[mark.upperBound...]), pid > 0 else { continue }
+                  let field = name[mark.upperBound...].split(separator: "-").first,
+                  let pid = Int32(field), pid > 0 else { continue }
             let alive = pid == getpid() || kill(pid, 0) == 0 || errno == EPERM
             if !alive, unlink("\(folder)/\(name)") == 0 { removed.append(name) }
         }

@@ -153,8 +153,8 @@ public final class Trainer {
         guard file.metadata[Self.formatKey] == Self.format else {
             throw PipelineError("\(file.path) is not a dimr training checkpoint (format \(file.metadata[Self.formatKey] ?? "missing"))")
         }
-        guard let text = file.metadata["training"], let stepText = file.metadata["step"], let savedStep = Int(stepText), savedStep >= 0,
-              let emaText = file.metadata["ema_updates"], let emaUpdates = Int(emaText), emaUpdates >= 0
+        guard let text = file.metadata["training"], let stepText = file.metadata["step"], let savedStep = Int(stepText), (0...(1 << 40)).contains(savedStep),
+              let emaText = file.metadata["ema_updates"], let emaUpdates = Int(emaText), emaUpdates >= 0, emaUpdates <= savedStep
         else { throw PipelineError("\(file.path) lacks its training configuration or step count") }
         var differences = try ConfigDifference.lines(saved: TrainingConfig.parse(text), current: config)
         if let dataText = file.metadata[Self.dataKey], let current = dataIdentity {

@@ -78,7 +78,7 @@ struct PyTorchCheckpointTests {
         ("bad_offset.pth", "negative storage offset"),
         ("huge_offset.pth", "past the storage's end"),
         ("bad_stride.pth", "negative stride"),
-        ("past_end.pth", "past the storage's end"),
+        ("past_end.pth", "more elements than its storage"),
         ("huge_size.pth", "overflow"),
         ("short_storage.pth", "truncated"),
         ("huge_numel.pth", "truncated"),
@@ -90,6 +90,9 @@ struct PyTorchCheckpointTests {
         ("truncated_zip.pth", "not a valid zip"),
         ("not_a_zip.pth", "not a valid zip"),
         ("no-such-file.pth", "No such file"),
+        ("deep_nesting.pth", "nested more than 1000 deep"),
+        ("shared_dicts.pth", "the same dict appears in several places"),
+        ("expanded_view.pth", "more elements than its storage"),
     ])
     func hostileFiles(file: String, words: String) {
         let message = loadError(file)

@@ -158,3 +158,25 @@ with open(os.path.join(OUT, "not_a_zip.pth"), "wb") as f:
 
 save_file(expected, os.path.join(OUT, "expected.safetensors"))
 print("wrote", sorted(os.listdir(OUT)))
+
+
+# Resource attacks: nesting that would overflow the stack when freed, a dict shared by many paths
+# ("billion laughs"), a view of far more elements than its storage (stride 0).
+def raw_bytes_pth(name, data_pkl, storages=None):
+    with_pickle(name, data_pkl, storages)
+
+
+deep = b"\x80\x02" + b"]" * 30000 + b"a" * 29999 + b"."
+raw_bytes_pth("deep_nesting.pth", deep)
+def short_string(text):
+    return b"X" + len(text).to_bytes(4, "little") + text.encode()
+
+
+# A top dict {"L0": {}, "L1": {a, b, c, d -> L0}, ..., "L14": {a, b, c, d -> L13}}: 4^14 paths, 15 dicts.
+laughs = bytearray(b"\x80\x02}(" + short_string("L0") + b"}q\x00")
+for level in range(1, 15):
+    laughs += short_string(f"L{level}") + b"}q" + bytes([level]) + b"("
+    laughs += b"".join(short_string(k) + b"h" + bytes([level - 1]) for k in "abcd") + b"u"
+laughs += b"u."
+raw_bytes_pth("shared_dicts.pth", bytes(laughs))
+with_pickle("expanded_view.pth", raw_pickle({"t": tensor_call("FloatStorage", "0", 6, 0, (16384, 32768), (0, 0))}), {"0": floats})

@@ -60,7 +60,7 @@ struct EvalContext {
         }
         fashionLike = classes == 10 && file.imageSize == 32 && file.model.config.channels == 1
         report.protocolFields["model"] = path
-        report.protocolFields["weights"] = file.weights
+        report.protocolFields["weights"] = file.weights.rawValue
         report.protocolFields["model_parameters"] = file.model.parameterCount
         report.protocolFields["images"] = "\(n) samples of \(path), \(file.model.config.channels)x\(file.imageSize)x\(file.imageSize)"
         report.protocolFields["labels"] = "class-balanced: image k has class k mod \(classes) (\(n / classes) per class)"

@@ -37,7 +37,7 @@ struct GeneratedImageSource: EvalImageSource {
 
     var classCount: Int { file.nullClass }
     var imageShape: (height: Int, width: Int, channels: Int) { (file.imageSize, file.imageSize, file.model.config.channels) }
-    var description: String { "\(count) samples of \(path) (\(file.weights) weights)" }
+    var description: String { "\(count) samples of \(path) (\(file.weights.description) weights)" }
     var hasLabels: Bool { true }
 
     /// The label of image k.

@@ -13,6 +13,15 @@ struct PickleMachine {
     private let bytes: [UInt8]
     private var position = 0
     private var stack: [PickleValue] = []
+    /// How deeply each stack value nests containers (0 for a number or string); with `containerDepth`
+    /// for lists and dicts that grow after they were made. Nesting is capped at `maxDepth`: freeing a
+    /// value recurses through its nesting, so a hostile pickle of 30,000 nested lists would overflow the
+    /// thread's stack.
+    private var depths: [Int] = []
+    private var containerDepth: [ObjectIdentifier: Int] = [:]
+    private var memoDepth: [UInt32: Int] = [:]
+    /// The deepest nesting allowed (a state dict nests a handful of levels).
+    static let maxDepth = 1000
     /// Start indices of the stack's MARK frames.
     private var marks: [Int] = []
     private var memo: [UInt32: PickleValue] = [:]
@@ -45,74 +54,83 @@ struct PickleMachine {
                 }
                 return result
             case 0x28: marks.append(stack.count)                       // MARK
-            case 0x7D: stack.append(.dict(PickleDict()))               // EMPTY_DICT
-            case 0x5D: stack.append(.list(PickleList()))               // EMPTY_LIST
-            case 0x29: stack.append(.tuple([]))                        // EMPTY_TUPLE
-            case 0x4E: stack.append(.none)                             // NONE
-            case 0x88: stack.append(.bool(true))                       // NEWTRUE
-            case 0x89: stack.append(.bool(false))                      // NEWFALSE
-            case 0x4A: stack.append(.int(Int64(Int32(bitPattern: try readUInt(4)))))   // BININT
-            case 0x4B: stack.append(.int(Int64(try readUInt(1))))      // BININT1
-            case 0x4D: stack.append(.int(Int64(try readUInt(2))))      // BININT2
-            case 0x8A: stack.append(.int(try readLong(length: Int(try readUInt(1)))))   // LONG1
-            case 0x8B: stack.append(.int(try readLong(length: Int(try readUInt(4)))))   // LONG4
-            case 0x47: stack.append(.float(Double(bitPattern: try readBigEndian64())))  // BINFLOAT
-            case 0x58: stack.append(.string(try readText(Int(try readUInt(4)))))       // BINUNICODE
-            case 0x8C: stack.append(.string(try readText(Int(try readUInt(1)))))       // SHORT_BINUNICODE
-            case 0x8D: stack.append(.string(try readText(try readLength8())))          // BINUNICODE8
-            case 0x54: stack.append(.string(try readLatin1(Int(try readUInt(4)))))     // BINSTRING
-            case 0x55: stack.append(.string(try readLatin1(Int(try readUInt(1)))))     // SHORT_BINSTRING
-            case 0x42: stack.append(.bytes(try readBytes(Int(try readUInt(4)))))      // BINBYTES
-            case 0x43: stack.append(.bytes(try readBytes(Int(try readUInt(1)))))      // SHORT_BINBYTES
-            case 0x8E: stack.append(.bytes(try readBytes(try readLength8())))          // BINBYTES8
-            case 0x74: stack.append(.tuple(try popMark()))             // TUPLE
-            case 0x85: stack.append(.tuple(try pop(1)))                // TUPLE1
-            case 0x86: stack.append(.tuple(try pop(2)))                // TUPLE2
-            case 0x87: stack.append(.tuple(try pop(3)))                // TUPLE3
-            case 0x6C: stack.append(.list(PickleList(try popMark())))  // LIST
-            case 0x64:                                                 // DICT
+            case 0x7D: push(.dict(PickleDict()), depth: 1)     // EMPTY_DICT
+            case 0x5D: push(.list(PickleList()), depth: 1)     // EMPTY_LIST
+            case 0x29: push(.tuple([]), depth: 1)              // EMPTY_TUPLE
+            case 0x4E: push(.none)                             // NONE
+            case 0x88: push(.bool(true))                       // NEWTRUE
+            case 0x89: push(.bool(false))                      // NEWFALSE
+            case 0x4A: push(.int(Int64(Int32(bitPattern: try readUInt(4)))))   // BININT
+            case 0x4B: push(.int(Int64(try readUInt(1))))      // BININT1
+            case 0x4D: push(.int(Int64(try readUInt(2))))      // BININT2
+            case 0x8A: push(.int(try readLong(length: Int(try readUInt(1)))))   // LONG1
+            case 0x8B: push(.int(try readLong(length: Int(try readUInt(4)))))   // LONG4
+            case 0x47: push(.float(Double(bitPattern: try readBigEndian64())))  // BINFLOAT
+            case 0x58: push(.string(try readText(Int(try readUInt(4)))))       // BINUNICODE
+            case 0x8C: push(.string(try readText(Int(try readUInt(1)))))       // SHORT_BINUNICODE
+            case 0x8D: push(.string(try readText(try readLength8())))          // BINUNICODE8
+            case 0x54: push(.string(try readLatin1(Int(try readUInt(4)))))     // BINSTRING
+            case 0x55: push(.string(try readLatin1(Int(try readUInt(1)))))     // SHORT_BINSTRING
+            case 0x42: push(.bytes(try readBytes(Int(try readUInt(4)))))      // BINBYTES
+            case 0x43: push(.bytes(try readBytes(Int(try readUInt(1)))))      // SHORT_BINBYTES
+            case 0x8E: push(.bytes(try readBytes(try readLength8())))          // BINBYTES8
+            case 0x74: poppedDepth = 0; try pushBuilt(.tuple(try popMark()))             // TUPLE
+            case 0x85: poppedDepth = 0; try pushBuilt(.tuple(try pop(1)))                // TUPLE1
+            case 0x86: poppedDepth = 0; try pushBuilt(.tuple(try pop(2)))                // TUPLE2
+            case 0x87: poppedDepth = 0; try pushBuilt(.tuple(try pop(3)))                // TUPLE3
+            case 0x6C: poppedDepth = 0; try pushBuilt(.list(PickleList(try popMark())))  // LIST
+            case 0x64:                                                                   // DICT
+                poppedDepth = 0
                 let dict = PickleDict()
                 try setItems(dict, try popMark())
-                stack.append(.dict(dict))
+                try pushBuilt(.dict(dict))
             case 0x61:                                                 // APPEND
+                poppedDepth = 0
                 let item = try pop(1)
                 try topList().items.append(contentsOf: item)
+                try grewTop()
             case 0x65:                                                 // APPENDS
+                poppedDepth = 0
                 let items = try popMark()
                 try topList().items.append(contentsOf: items)
+                try grewTop()
             case 0x73:                                                 // SETITEM
+                poppedDepth = 0
                 let pair = try pop(2)
                 try setItems(try topDict(), pair)
+                try grewTop()
             case 0x75:                                                 // SETITEMS
+                poppedDepth = 0
                 let items = try popMark()
                 try setItems(try topDict(), items)
+                try grewTop()
             case 0x71: try memoize(UInt32(try readUInt(1)))            // BINPUT
             case 0x72: try memoize(try readUInt(4))                    // LONG_BINPUT
             case 0x94: try memoize(UInt32(truncatingIfNeeded: memo.count))  // MEMOIZE
-            case 0x68: stack.append(try recall(UInt32(try readUInt(1))))    // BINGET
-            case 0x6A: stack.append(try recall(try readUInt(4)))       // LONG_BINGET
+            case 0x68: try pushRecalled(UInt32(try readUInt(1)))    // BINGET
+            case 0x6A: try pushRecalled(try readUInt(4))            // LONG_BINGET
             case 0x63:                                                 // GLOBAL "module\nname\n"
                 let module = try readLine(), name = try readLine()
-                stack.append(.global(try PickleGlobals.allow(module: module, name: name, what: what)))
+                push(.global(try PickleGlobals.allow(module: module, name: name, what: what)))
             case 0x93:                                                 // STACK_GLOBAL
                 let pair = try pop(2)
                 guard case .string(let module) = pair[0], case .string(let name) = pair[1] else {
                     throw fail("malformed pickle: STACK_GLOBAL needs two strings, got \(pair[0].kind) and \(pair[1].kind)")
                 }
-                stack.append(.global(try PickleGlobals.allow(module: module, name: name, what: what)))
+                push(.global(try PickleGlobals.allow(module: module, name: name, what: what)))
             case 0x52:                                                 // REDUCE
                 let pair = try pop(2)
                 guard case .global(let callable) = pair[0], case .tuple(let arguments) = pair[1] else {
                     throw fail("refused: REDUCE on \(pair[0].kind) (only the allowed rebuild functions may be called)")
                 }
-                stack.append(try PickleGlobals.call(callable, arguments, what: what))
+                push(try PickleGlobals.call(callable, arguments, what: what), depth: 1)
             case 0x62:                                                 // BUILD
                 let state = try pop(1)[0]
                 guard let target = stack.last else { throw fail("malformed pickle: BUILD on an empty stack") }
                 try PickleGlobals.build(target, state: state, what: what)
             case 0x51:                                                 // BINPERSID
                 let pid = try pop(1)[0]
-                stack.append(.storage(try PickleGlobals.storage(persistentID: pid, what: what)))
+                push(.storage(try PickleGlobals.storage(persistentID: pid, what: what)))
             case 0x81, 0x92:                                           // NEWOBJ, NEWOBJ_EX
                 throw fail("refused: the pickle creates an object with NEWOBJ at byte \(opcodeAt) (only tensors and containers load)")
             default:
@@ -124,18 +142,58 @@ struct PickleMachine {
 
     // MARK: - stack
 
+    private mutating func push(_ value: PickleValue, depth: Int = 0) {
+        stack.append(value)
+        depths.append(depth)
+    }
+
+    /// Pushes a container built from the values popped since `poppedDepth` was reset, one level deeper
+    /// than the deepest of them.
+    private mutating func pushBuilt(_ value: PickleValue) throws {
+        push(value, depth: try checked(poppedDepth + 1))
+        if let id = Self.identity(value) { containerDepth[id] = depths[depths.count - 1] }
+    }
+
+    /// After APPEND or SETITEM: the container on top may now nest deeper.
+    private mutating func grewTop() throws {
+        guard let top = stack.last else { return }
+        let depth = try checked(max(depths[depths.count - 1], poppedDepth + 1))
+        depths[depths.count - 1] = depth
+        if let id = Self.identity(top) { containerDepth[id] = depth }
+    }
+
+    private func checked(_ depth: Int) throws -> Int {
+        guard depth <= Self.maxDepth else { throw fail("refused: containers nested more than \(Self.maxDepth) deep") }
+        return depth
+    }
+
+    private static func identity(_ value: PickleValue) -> ObjectIdentifier? {
+        switch value {
+        case .list(let list): ObjectIdentifier(list)
+        case .dict(let dict): ObjectIdentifier(dict)
+        default: nil
+        }
+    }
+
+    /// The deepest nesting among the values popped since the last reset.
+    private var poppedDepth = 0
+
     private mutating func pop(_ count: Int) throws -> [PickleValue] {
         let floor = marks.last ?? 0
         guard stack.count - floor >= count else { throw fail("malformed pickle: stack underflow") }
         let values = Array(stack.suffix(count))
+        poppedDepth = max(poppedDepth, depths.suffix(count).max() ?? 0)
         stack.removeLast(count)
+        depths.removeLast(count)
         return values
     }
 
     private mutating func popMark() throws -> [PickleValue] {
         guard let start = marks.popLast() else { throw fail("malformed pickle: no MARK for a container") }
         let values = Array(stack[start...])
+        poppedDepth = max(poppedDepth, depths[start...].max() ?? 0)
         stack.removeSubrange(start...)
+        depths.removeSubrange(start...)
         return values
     }
 
@@ -159,6 +217,13 @@ struct PickleMachine {
     private mutating func memoize(_ key: UInt32) throws {
         guard let top = stack.last else { throw fail("malformed pickle: PUT on an empty stack") }
         memo[key] = top
+        memoDepth[key] = depths[depths.count - 1]
+    }
+
+    /// Pushes memo `key` with its nesting (a list's or dict's as it is now, since it may have grown).
+    private mutating func pushRecalled(_ key: UInt32) throws {
+        let value = try recall(key)
+        push(value, depth: Self.identity(value).flatMap { containerDepth[$0] } ?? memoDepth[key] ?? 0)
     }
 
     private func recall(_ key: UInt32) throws -> PickleValue {

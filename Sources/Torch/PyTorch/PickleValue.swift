@@ -48,28 +48,29 @@ public final class PickleList: @unchecked Sendable {
 /// A pickled dict or `collections.OrderedDict`, keeping insertion order.
 public final class PickleDict: @unchecked Sendable {
     public internal(set) var entries: [(key: PickleValue, value: PickleValue)] = []
+    /// Positions in `entries` of the string and integer keys (other keys are never looked up).
+    private var stringKeys: [String: Int] = [:]
+    private var intKeys: [Int64: Int] = [:]
     init() {}
 
     /// Sets `key` to `value`, replacing an earlier entry with an equal string or integer key.
     func set(_ key: PickleValue, _ value: PickleValue) {
-        if let index = entries.firstIndex(where: { Self.sameKey($0.key, key) }) {
-            entries[index].value = value
-        } else {
-            entries.append((key, value))
+        switch key {
+        case .string(let name):
+            if let index = stringKeys[name] { entries[index].value = value; return }
+            stringKeys[name] = entries.count
+        case .int(let number):
+            if let index = intKeys[number] { entries[index].value = value; return }
+            intKeys[number] = entries.count
+        default:
+            break
         }
+        entries.append((key, value))
     }
 
     /// The value for a string key.
     public subscript(key: String) -> PickleValue? {
-        entries.first { if case .string(key) = $0.key { true } else { false } }?.value
-    }
-
-    private static func sameKey(_ a: PickleValue, _ b: PickleValue) -> Bool {
-        switch (a, b) {
-        case (.string(let x), .string(let y)): x == y
-        case (.int(let x), .int(let y)): x == y
-        default: false
-        }
+        stringKeys[key].map { entries[$0].value }
     }
 }
 

@@ -15,29 +15,35 @@ enum StateDictSearch {
         guard case .dict(let top) = root else {
             throw TorchError("\(what): the checkpoint holds a \(root.kind), not a dict of tensors")
         }
+        var seen = Set<ObjectIdentifier>()
         if top.entries.contains(where: { if case .tensor = $0.value { true } else { false } }) {
-            return Found(tensors: try flatten(top, prefix: "", depth: 0, what: what), location: [])
+            return Found(tensors: try flatten(top, prefix: "", depth: 0, seen: &seen, what: what), location: [])
         }
         for key in wrapperKeys {
             if case .dict(let inner)? = top[key],
                inner.entries.contains(where: { if case .tensor = $0.value { true } else { false } }) {
-                return Found(tensors: try flatten(inner, prefix: "", depth: 0, what: what), location: [key])
+                return Found(tensors: try flatten(inner, prefix: "", depth: 0, seen: &seen, what: what), location: [key])
             }
         }
-        let all = try flatten(top, prefix: "", depth: 0, what: what)
+        let all = try flatten(top, prefix: "", depth: 0, seen: &seen, what: what)
         guard !all.isEmpty else { throw TorchError("\(what): the checkpoint holds no tensors") }
         return Found(tensors: all, location: [])
     }
 
-    /// Every tensor below `dict`, named by string keys joined with dots; other values are skipped.
-    private static func flatten(_ dict: PickleDict, prefix: String, depth: Int, what: String) throws -> [(String, PickleTensor)] {
+    /// Every tensor below `dict`, named by string keys joined with dots; other values are skipped. A dict
+    /// reached twice (a pickle can reference one from many places) is refused: a state dict is a tree.
+    private static func flatten(_ dict: PickleDict, prefix: String, depth: Int, seen: inout Set<ObjectIdentifier>,
+                                what: String) throws -> [(String, PickleTensor)] {
         guard depth < 16 else { throw TorchError("\(what): dicts nested more than 16 deep") }
+        guard seen.insert(ObjectIdentifier(dict)).inserted else {
+            throw TorchError("\(what): the same dict appears in several places; a state dict is a tree of dicts")
+        }
         var out: [(String, PickleTensor)] = []
         for (key, value) in dict.entries {
             guard case .string(let name) = key else { continue }
             switch value {
             case .tensor(let tensor): out.append((prefix + name, tensor))
-            case .dict(let inner): out += try flatten(inner, prefix: prefix + name + ".", depth: depth + 1, what: what)
+            case .dict(let inner): out += try flatten(inner, prefix: prefix + name + ".", depth: depth + 1, seen: &seen, what: what)
             default: continue
             }
         }

@@ -12,8 +12,11 @@ enum TensorView {
         guard tensor.offset >= 0 else { throw fail("negative storage offset") }
         guard tensor.shape.allSatisfy({ $0 >= 0 }) else { throw fail("negative size") }
         guard tensor.strides.allSatisfy({ $0 >= 0 }) else { throw fail("negative stride") }
-        guard try elementCount(tensor.shape) != nil else { throw fail("the element count overflows") }
+        guard let count = try elementCount(tensor.shape) else { throw fail("the element count overflows") }
         if tensor.shape.contains(0) { return tensor }   // an empty view reads nothing
+        // Loading copies a view out: one with more elements than its storage (overlapping strides, as
+        // `expand` makes) would allocate more than the file holds. State dicts do not contain such views.
+        guard count <= tensor.storage.count else { throw fail("it has more elements than its storage (overlapping strides)") }
         var last = tensor.offset
         for (size, stride) in zip(tensor.shape, tensor.strides) {
             let (step, overflow1) = (size - 1).multipliedReportingOverflow(by: stride)
