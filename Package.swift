@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "AutoencoderTests", dependencies: ["Autoencoder", "Pipeline", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Datasets", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "DimrCLITests", dependencies: ["Torch", "NN", "Datasets", "Evaluation", "DimrCLI"], exclude: ["Fixtures"]),
         .testTarget(name: "DimrFuzzTests", dependencies: ["DimrFuzz"]),

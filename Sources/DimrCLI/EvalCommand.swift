@@ -21,6 +21,7 @@ struct Eval: ParsableCommand {
         splits, mean of split scores) and precision/recall (k = 3) against the reference's features or images.
         Classifier measures (--classifier, automatic for Fashion-MNIST models): class accuracy, FID, precision \
         and recall in the classifier's 128-d features against the 10,000 test images (statistics cached).
+        With --save-samples and nothing to measure (--classifier none, no --inception), only generates and saves.
         Prints one JSON object (metrics, protocol, timing) on standard output and a summary on standard error.
         """)
 
@@ -88,8 +89,8 @@ struct Eval: ParsableCommand {
         // Networks and references first: a bad weights file or reference stops before any sampling.
         let inceptionSetup = try inception.map { try context.inceptionReference(weights: $0, ref: ref ?? "", report: &report) }
         let classifierSetup = try context.classifierReference(imageShape: shape, report: &report)
-        guard inceptionSetup != nil || classifierSetup != nil else {
-            throw ValidationError("nothing to measure: pass --inception and --ref, or --classifier (automatic for 1-channel 28x28 or 32x32 images)")
+        guard inceptionSetup != nil || classifierSetup != nil || saveSamples != nil else {
+            throw ValidationError("nothing to measure: pass --inception and --ref, or --classifier (automatic for 1-channel 28x28 or 32x32 images), or --save-samples only")
         }
         let inceptionMeasure = try inceptionSetup.map { try InceptionMeasurement(network: $0.network, keepPoolFeatures: !noPrecisionRecall) }
         let classifierMeasure = try classifierSetup.map { try ClassifierMeasurement(classifier: $0.network) }
@@ -122,7 +123,9 @@ struct Eval: ParsableCommand {
         report.timing["total_s"] = context.elapsed
         report.timing[model == nil ? "reading_s" : "sampling_s"] = timing.source
         report.timing["features_s"] = timing.features
-        if timing.features > 0 { report.timing["feature_images_per_s"] = Double(n) / timing.features }
+        if inceptionMeasure != nil || classifierMeasure != nil, timing.features > 0 {
+            report.timing["feature_images_per_s"] = Double(n) / timing.features
+        }
         if model != nil, timing.source > 0 { report.timing["sampling_images_per_s"] = Double(n) / timing.source }
         let json = try report.json()
         print(json)

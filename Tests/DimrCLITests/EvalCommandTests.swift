@@ -87,6 +87,13 @@ private func report(_ result: RunResult) throws -> [String: Any] {
         #expect(npz["arr_0"]?.shape == [6, 8, 8, 3])
         #expect(try npz["arr_1"]?.tensor().toArray(Int64.self) == [0, 1, 2, 0, 1, 2])
 
+        // Generation only: the same images saved, nothing measured.
+        let only = f.root + "/only.npz"
+        let generated = try runDimr(["eval", f.model, "-n", "6", "--steps", "2", "--classifier", "none", "--save-samples", only, "--threads", "1"])
+        #expect(generated.status == 0, "generation failed: \(generated.error)")
+        #expect(try (report(generated)["metrics"] as? [String: Any])?.isEmpty == true)
+        #expect(try NPZ.read(only)["arr_0"] == npz["arr_0"])
+
         // The saved file holds the same uint8 images, so every metric comes out the same.
         let again = try report(try runDimr(["eval", "--samples", saved, "--inception", f.inception, "--ref", f.referenceImages,
                                             "--classifier", "none", "--threads", "1"]))

@@ -34,6 +34,7 @@ struct EvalContext {
         report.protocolFields["libtorch"] = Torch.version
         report.protocolFields["threads"] = Torch.numThreads
         report.protocolFields["device"] = device.description
+        report.protocolFields["dtype"] = "float32 feature networks; float64 statistics, Frechet distances, softmax and precision/recall distances"
         report.protocolFields["image_format"] = "uint8 (N, H, W, C); generated images in [-1, 1] rounded as dimr sample saves them: uint8(clamp((x + 1) / 2, 0, 1) * 255 + 0.5)"
         if let samples = command.samples {
             let spec = try ImageSourceSpec(parsing: samples, option: "--samples")

@@ -8,7 +8,7 @@ struct EvalReport {
     var timing: [String: Any] = [:]
     var notes: [String] = []
 
-    /// A number rounded to `digits` significant decimals for display-stable JSON (the values are float64).
+    /// A float64 metric as JSON: the number, or null when it is not finite.
     static func number(_ value: Double) -> Any { value.isFinite ? value : NSNull() }
 
     /// Adds the Inception metrics.
