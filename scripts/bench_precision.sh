@@ -27,18 +27,21 @@ for preset in "${presets[@]}"; do
     done
   done
 done
-python3 - "$out" <<'PY'
+python3 - "$out" "${NFE:-25}" <<'PY'
 import json, statistics, sys
 runs = [json.loads(line) for line in open(sys.argv[1])]
-print("| preset | figure | float32 | bf16 | bf16 / float32 |")
+nfe = int(sys.argv[2])
+print("| preset | figure | float32 | bf16 | bf16 speed-up |")
 print("| --- | --- | --- | --- | --- |")
 for preset in dict.fromkeys(r["preset"] for r in runs):
-    for key, name, faster in [("train_s_per_step", "s per training step, batch %d" % runs[0]["batch"], min),
-                              ("sample_images_per_s", "guided images/s", max)]:
+    for key, name in [("train_s_per_step", "s per training step, batch %d" % runs[0]["batch"]),
+                      ("train_cpu_s_per_step", "processor s per training step"),
+                      ("sample_images_per_s", "guided images/s, %d solver steps" % nfe),
+                      ("sample_cpu_s_per_image", "processor s per guided image")]:
         values = {p: [r["swift"][key] for r in runs if r["preset"] == preset and r["precision"] == p] for p in ("float32", "bf16")}
         cell = lambda v: "%.3g (%.3g-%.3g)" % (statistics.median(v), min(v), max(v))
         m32, m16 = statistics.median(values["float32"]), statistics.median(values["bf16"])
-        ratio = m32 / m16 if key.startswith("train") else m16 / m32
+        ratio = m16 / m32 if key == "sample_images_per_s" else m32 / m16
         print("| %s | %s | %s | %s | %.2fx faster |" % (preset, name, cell(values["float32"]), cell(values["bf16"]), ratio))
 print("\n%d runs, %d threads, libtorch %s" % (len(runs), runs[0]["threads"], runs[0]["libtorch"]))
 PY

@@ -2,9 +2,10 @@ import Torch
 
 /// A network whose forward pass runs in a given precision and whose predictions come back in float32.
 ///
-/// With `.bfloat16` the wrapped network's matrix multiplies, convolutions and attention run in bfloat16
-/// (`Autocast`); its weights stay float32, and what the loss, the guidance combination and the solvers
-/// compute from the predictions stays float32. With `.float32` it is the wrapped network itself.
+/// With `.bfloat16` the wrapped network's matrix multiplies and convolutions run in bfloat16 (`Autocast`; a
+/// DiMR keeps its attention and depthwise convolutions float32 on the CPU); its weights stay float32, and what the loss, the guidance
+/// combination and the solvers compute from the predictions stays float32. With `.float32` it is the wrapped
+/// network itself.
 public final class MixedPrecisionNetwork: DenoisingNetwork {
     /// The network run.
     public let base: any DenoisingNetwork

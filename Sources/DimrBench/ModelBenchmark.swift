@@ -59,9 +59,13 @@ struct ModelBenchmark {
         var result: [String: Any] = ["preset": p.name, "batch": batch, "threads": Torch.numThreads, "libtorch": Torch.version,
                                       "precision": precision.rawValue]
         var swift: [String: Any] = [:]
-        swift["train_s_per_step"] = try trainStep(p, checkpointing: false)
-        if checkpointing { swift["train_s_per_step_checkpointing"] = try trainStep(p, checkpointing: true) }
-        swift["sample_images_per_s"] = try sampleRate(p)
+        let train = try trainStep(p, checkpointing: false)
+        swift["train_s_per_step"] = train.seconds
+        swift["train_cpu_s_per_step"] = train.cpuSeconds
+        if checkpointing { swift["train_s_per_step_checkpointing"] = try trainStep(p, checkpointing: true).seconds }
+        let sampling = try sampleRate(p)
+        swift["sample_images_per_s"] = sampling.imagesPerSecond
+        swift["sample_cpu_s_per_image"] = sampling.cpuSecondsPerImage
         result["swift"] = swift
         if let authors, let python {
             let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("dimr-bench-\(getpid()).json").path
@@ -91,8 +95,9 @@ struct ModelBenchmark {
         print(String(decoding: data, as: UTF8.self))
     }
 
-    /// Median seconds of one training step (forward, loss, backward, AdamW).
-    private func trainStep(_ p: DiMRConfig.Preset, checkpointing: Bool) throws -> Double {
+    /// Median seconds of one training step (forward, loss, backward, AdamW), and the median processor seconds
+    /// (all threads; less sensitive than the wall clock to other processes on a shared machine).
+    private func trainStep(_ p: DiMRConfig.Preset, checkpointing: Bool) throws -> (seconds: Double, cpuSeconds: Double) {
         let model = try DiMRModel(config: p.config, generator: Generator(seed: 0))
         model.gradientCheckpointing = checkpointing
         model.train()
@@ -104,9 +109,9 @@ struct ModelBenchmark {
         let y = try Tensor.randint(0, (p.config.numClasses ?? 2) - 1, [batch], generator: g)
         let logSNR = try NoiseSchedule.timeCondition(Tensor.randint(1, 1001, [batch], generator: g))
         let network = MixedPrecisionNetwork(model, precision: precision)
-        var times: [Double] = []
+        var times: [Double] = [], cpuTimes: [Double] = []
         for _ in 0..<(steps + 1) {
-            let start = monotonicNanoseconds()
+            let start = monotonicNanoseconds(), cpuStart = processCPUNanoseconds()
             let outputs = try network.predict(x, logSNR: logSNR, classes: y)
             var loss = try Tensor.zeros([])
             for (o, c) in zip(outputs, p.lossCoefficients) { loss = try loss + o.square().mean() * c }
@@ -114,12 +119,13 @@ struct ModelBenchmark {
             try loss.backward()
             try optimizer.step()
             times.append(Double(monotonicNanoseconds() - start) / 1e9)
+            cpuTimes.append(Double(processCPUNanoseconds() - cpuStart) / 1e9)
         }
-        return median(Array(times.dropFirst()))
+        return (median(Array(times.dropFirst())), median(Array(cpuTimes.dropFirst())))
     }
 
-    /// Images per second of guided sampling with the authors' DPM-Solver.
-    private func sampleRate(_ p: DiMRConfig.Preset) throws -> Double {
+    /// Images per second of guided sampling with the authors' DPM-Solver, and processor seconds per image.
+    private func sampleRate(_ p: DiMRConfig.Preset) throws -> (imagesPerSecond: Double, cpuSecondsPerImage: Double) {
         let model = try DiMRModel(config: p.config, generator: Generator(seed: 0))
         model.eval()
         let classes = (p.config.numClasses ?? 2) - 1
@@ -127,10 +133,18 @@ struct ModelBenchmark {
         sampler.precision = precision
         let solver = try AuthorsDPMSolver(schedule: NoiseSchedule.stableDiffusion(), steps: nfe)
         let perClass = max(1, sampleBatch / classes)
-        let start = monotonicNanoseconds()
+        let start = monotonicNanoseconds(), cpuStart = processCPUNanoseconds()
         let out = try sampler.sample(classes: Array(0..<classes).map { $0 % classes }, perClass: perClass, sampler: solver,
                                      guidance: .constant(scale: 1), seed: 0)
-        return Double(out.images.size(0)) / (Double(monotonicNanoseconds() - start) / 1e9)
+        let images = Double(out.images.size(0))
+        return (images / (Double(monotonicNanoseconds() - start) / 1e9), Double(processCPUNanoseconds() - cpuStart) / 1e9 / images)
+    }
+
+    /// Processor time of this process, all threads, in nanoseconds.
+    private func processCPUNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
     private func runAuthors(_ python: String, _ repo: String, _ config: String, _ p: DiMRConfig.Preset,

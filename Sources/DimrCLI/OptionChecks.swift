@@ -59,8 +59,9 @@ enum OptionChecks {
 
     /// The help of `--precision`.
     static let precisionHelp = ArgumentHelp(
-        "Arithmetic: float32, or bf16 (matrix multiplies, convolutions and attention in bfloat16; weights, norms, "
-        + "loss, optimizer, guidance and solver in float32). bf16 needs a CPU with AVX512-BF16 or AMX, or a CUDA device.",
+        "Arithmetic: float32, or bf16 (matrix multiplies and convolutions in bfloat16, attention and depthwise "
+        + "convolutions too on CUDA; weights, norms, loss, optimizer, guidance and solver in float32). "
+        + "bf16 needs a CPU with AVX512-BF16 or AMX, or a CUDA device.",
         valueName: "float32|bf16")
 
     /// `--precision` on `--device`: bf16 is refused on a CPU without bfloat16 instructions (it would run slower

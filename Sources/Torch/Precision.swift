@@ -1,8 +1,9 @@
 /// The arithmetic a network runs in.
 ///
 /// `bfloat16` is mixed precision: matrix multiplies, convolutions and attention in bfloat16 (8 significant
-/// bits, float32's exponent range), everything else (norms, softmax statistics, losses, optimizer, samplers)
-/// and the weights themselves in float32.
+/// bits, float32's exponent range; see `Autocast`), everything else (norms, softmax statistics, losses,
+/// optimizer, samplers) and the weights themselves in float32. A network may keep more in float32 (DiMR's
+/// attention and depthwise convolutions on the CPU).
 public enum Precision: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
     /// Everything in float32.
     case float32

@@ -27,7 +27,8 @@ public final class AdaRMSNorm: Module, @unchecked Sendable {
     /// bfloat16 `x`.
     public func callAsFunction(_ x: Tensor, time: TimeContext) throws -> Tensor {
         let condition = try x.select(dim: 1, index: 0)  // (B, dim) or (B, W, dim)
-        let scale = try linear(condition).unsqueeze(1) + 1  // (B, 1, dim) or (B, 1, W, dim)
+        // 1 + offset in at least float32: in bfloat16 (a mixed-precision linear's output) 1 + offset keeps 8 bits.
+        let scale = try atLeastFloat32(linear(condition)).unsqueeze(1) + 1  // (B, 1, dim) or (B, 1, W, dim)
         let work: DType = x.dtype == .float64 ? .float64 : .float32  // at least float32 for the statistics
         let wide = try x.to(work)
         let meanSquare = try wide.pow(2).mean(dims: [-1], keepDim: true)  // (..., 1)
