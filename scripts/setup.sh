@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches what the build and the tests need, once: libtorch (unpacked from a PyTorch wheel into
-# .deps/torch), the PNG and JPEG libraries (Debian's libpng-dev, libjpeg62-turbo-dev) and
+# .deps/torch), the PNG and JPEG libraries (Debian's libpng-dev, libjpeg62-turbo-dev), gloo's headers (libgloo-dev) and
 # Fashion-MNIST (Debian's dataset-fashion-mnist). Quick when all are present.
 # LIBTORCH=/path/to/libtorch uses another install (a folder with include/ and lib/).
 set -euo pipefail
@@ -81,6 +81,12 @@ codecs=()
 if [ ${#codecs[@]} -gt 0 ]; then
   say "installing Debian's ${codecs[*]} (PNG and JPEG decoding) ..."
   apt_install "${codecs[@]}" || die "could not install ${codecs[*]} with apt-get; install them (the build links libpng and libjpeg)."
+fi
+
+# gloo's headers, which torch's ProcessGroupGloo.hpp includes and the PyTorch wheel lacks (nothing of Debian's gloo is linked).
+if [ ! -f /usr/include/gloo/context.h ]; then
+  say "installing Debian's libgloo-dev (headers for the data-parallel process group) ..."
+  apt_install libgloo-dev || die "could not install libgloo-dev with apt-get; install it (the build compiles against its headers)."
 fi
 
 FMNIST=/usr/share/datasets/fashion-mnist

@@ -257,6 +257,44 @@ ct_tensor ct_diagonal(ct_tensor a, int64_t offset, int64_t dim1, int64_t dim2);
 // torch.eye(n).
 ct_tensor ct_eye(int64_t n, int dtype, int dev_type, int dev_index);
 
+// ---- distributed (c10d: TCPStore rendezvous, Gloo process group) ----
+typedef struct ct_store_s *ct_store;
+typedef struct ct_process_group_s *ct_process_group;
+// A c10d::TCPStore at host:port. The server (is_server != 0) listens there (port 0: a free port, read it with
+// ct_store_port) and holds the keys; clients connect, trying for up to timeout_ms. Waits on keys use timeout_ms.
+ct_store ct_store_tcp(const char *host, int port, int is_server, int64_t timeout_ms);
+void ct_store_free(ct_store s);
+// The port the store listens on (server) or connects to (client); -1 on error.
+int ct_store_port(ct_store s);
+// Sets key to the n bytes at data.
+int ct_store_set(ct_store s, const char *key, const void *data, size_t n);
+// Waits up to timeout_ms for key, then copies at most cap bytes of its value to out and writes the full
+// length to *length; -1 on error (a timeout among them).
+int ct_store_get(ct_store s, const char *key, int64_t timeout_ms, void *out, size_t cap, size_t *length);
+// 1 when key is set, 0 when not, -1 on error.
+int ct_store_check(ct_store s, const char *key);
+// Adds delta to the integer at key (created as 0) and writes the result to *value.
+int ct_store_add(ct_store s, const char *key, int64_t delta, int64_t *value);
+// A c10d::ProcessGroupGloo of `size` ranks rendezvousing through s. Its transport binds to the network
+// interface `interface` when given, else to the address of `hostname` when given, else to the address this
+// machine's hostname resolves to (loopback when it does not). Collectives fail after timeout_ms.
+ct_process_group ct_process_group_gloo(ct_store s, int rank, int size, const char *interface, const char *hostname,
+                                       int64_t timeout_ms, int threads);
+void ct_process_group_free(ct_process_group pg);
+// Sums n float tensors in place across ranks and multiplies the sums by scale: the tensors are packed into
+// buckets of at most bucket_bytes (a tensor larger than that alone), each bucket's allreduce starts as soon as
+// it is packed and all are waited for. Tensors must be contiguous CPU tensors of one dtype.
+int ct_process_group_allreduce(ct_process_group pg, const ct_tensor *ts, int n, double scale, int64_t bucket_bytes);
+// Copies the n tensors of rank root to every rank (in place, without recording autograd history),
+// packed into buckets of at most bucket_bytes per dtype.
+int ct_process_group_broadcast(ct_process_group pg, const ct_tensor *ts, int n, int root, int64_t bucket_bytes);
+// Returns when every rank has called it (or fails after the group's timeout).
+int ct_process_group_barrier(ct_process_group pg);
+// Tests the layout this library was compiled with against libtorch's: constructs a single-rank Gloo group
+// (through s, which must be a server) in a buffer whose bytes past sizeof(c10d::ProcessGroupGloo) hold a
+// pattern, and reports 1 when libtorch's constructor left that pattern intact, 0 when it wrote past the end.
+int ct_gloo_layout_check(ct_store s, int64_t guard_bytes);
+
 #ifdef __cplusplus
 }
 #endif

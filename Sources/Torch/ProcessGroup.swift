@@ -1,0 +1,84 @@
+import CTorch
+
+/// The processes of a data-parallel job and their collectives: c10d's Gloo process group
+/// (`torch.distributed.new_group(backend="gloo")`), on CPU tensors.
+///
+/// Every process must call the same collectives in the same order.
+public final class ProcessGroup: @unchecked Sendable {
+    let handle: OpaquePointer
+    /// This process's rank, 0..<size.
+    public let rank: Int
+    /// The number of processes.
+    public let size: Int
+    /// The store the group met through (kept alive with the group).
+    public let store: DistributedStore
+    /// The default bucket of the collectives on many tensors: 25 MiB, as `DistributedDataParallel`'s.
+    public static let defaultBucketBytes = 25 << 20
+
+    /// Where a process's Gloo transport listens.
+    public enum Transport: Sendable, Equatable {
+        /// The address this machine's hostname resolves to (loopback when it does not resolve).
+        case hostname
+        /// The address of the given host name or IP address (e.g. 127.0.0.1 for one machine).
+        case address(String)
+        /// The address of the given network interface (as `GLOO_SOCKET_IFNAME`).
+        case interface(String)
+    }
+
+    /// Joins the group of `size` processes meeting through `store`, as `rank`. Returns once all have
+    /// joined; collectives then fail after `timeout`.
+    /// - Throws: `TorchError` when the rank is outside 0..<size, or the peers do not all join within the
+    ///   store's timeout.
+    public init(store: DistributedStore, rank: Int, size: Int, transport: Transport = .hostname,
+                timeout: Duration, threads: Int = 2) throws {
+        guard size >= 1, (0..<size).contains(rank) else { throw TorchError("rank \(rank) is outside a group of \(size) processes") }
+        guard size <= Int(Int32.max), threads >= 1, threads <= 64 else { throw TorchError("group size or threads out of range") }
+        let ms = DistributedStore.milliseconds(timeout)
+        guard ms > 0 else { throw TorchError("collective timeout must be positive, got \(timeout)") }
+        var interface: String?
+        var hostname: String?
+        switch transport {
+        case .hostname: break
+        case .address(let a): hostname = a
+        case .interface(let i): interface = i
+        }
+        guard let h = ct_process_group_gloo(store.handle, Int32(rank), Int32(size), interface, hostname, ms, Int32(threads)) else {
+            throw TorchError.last()
+        }
+        handle = h
+        self.rank = rank
+        self.size = size
+        self.store = store
+    }
+
+    deinit { ct_process_group_free(handle) }
+
+    /// Sums each tensor across the processes, in place, then multiplies it by `scale` (1 / size: the mean).
+    /// Tensors are packed into buckets of at most `bucketBytes`, whose reductions run concurrently.
+    /// - Parameter tensors: contiguous floating-point CPU tensors, the same shapes in the same order on every process.
+    /// - Throws: `TorchError` on a wrong tensor, a lost peer or a timeout.
+    public func allReduceSum(_ tensors: [Tensor], scale: Double = 1, bucketBytes: Int = ProcessGroup.defaultBucketBytes) throws {
+        guard bucketBytes >= 1 else { throw TorchError("bucket size must be positive, got \(bucketBytes)") }
+        try withHandles(tensors) { try check(ct_process_group_allreduce(handle, $0, $1, scale, Int64(bucketBytes))) }
+    }
+
+    /// Copies the values of `tensors` on process `root` into `tensors` on every process (without autograd history).
+    /// - Throws: `TorchError` on a root outside the group, a lost peer or a timeout.
+    public func broadcast(_ tensors: [Tensor], from root: Int = 0, bucketBytes: Int = ProcessGroup.defaultBucketBytes) throws {
+        guard (0..<size).contains(root) else { throw TorchError("broadcast root \(root) is outside a group of \(size)") }
+        guard bucketBytes >= 1 else { throw TorchError("bucket size must be positive, got \(bucketBytes)") }
+        try withHandles(tensors) { try check(ct_process_group_broadcast(handle, $0, $1, Int32(root), Int64(bucketBytes))) }
+    }
+
+    /// Returns when every process has called it.
+    public func barrier() throws { try check(ct_process_group_barrier(handle)) }
+
+    /// Whether this build's view of `c10d::ProcessGroupGloo` (compiled with Debian's gloo headers) is no smaller
+    /// than libtorch's: constructs a one-process group in a buffer with `guardBytes` of pattern past its end and
+    /// checks that libtorch's constructor left the pattern intact. `store` must be a server.
+    public static func glooLayoutMatches(store: DistributedStore, guardBytes: Int = 4096) throws -> Bool {
+        let r = ct_gloo_layout_check(store.handle, Int64(guardBytes))
+        if r < 0 { throw TorchError.last() }
+        return r == 1
+    }
+}

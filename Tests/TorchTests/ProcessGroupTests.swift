@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import Torch
+
+@Suite("c10d store and Gloo process group (loopback)")
+struct ProcessGroupTests {
+    @Test("this build's ProcessGroupGloo is no smaller than libtorch's (Debian's gloo headers against torch's gloo)")
+    func layout() throws {
+        let store = try DistributedStore(host: "127.0.0.1", port: 0, isServer: true, timeout: .seconds(30))
+        #expect(try ProcessGroup.glooLayoutMatches(store: store))
+    }
+
+    @Test("the store sets, waits for, adds and reports a missing key by a timeout")
+    func store() throws {
+        let server = try DistributedStore(host: "127.0.0.1", port: 0, isServer: true, timeout: .seconds(30))
+        #expect(server.port > 0)
+        let client = try DistributedStore(host: "127.0.0.1", port: server.port, isServer: false, timeout: .seconds(30))
+        let long = String(repeating: "x", count: 1000)
+        try server.set("a", string: long)
+        #expect(try client.getString("a") == long)
+        #expect(try client.add("n", 2) == 2 && server.add("n", 3) == 5)
+        #expect(try client.contains("a") && !client.contains("b"))
+        #expect(throws: TorchError.self) { try client.get("b", timeout: .milliseconds(200)) }
+        #expect(throws: TorchError.self) { try DistributedStore(host: "127.0.0.1", port: 0, isServer: false, timeout: .seconds(1)) }
+    }
+
+    @Test("three ranks (threads) sum, average in buckets and broadcast exactly")
+    func collectives() throws {
+        let size = 3
+        let server = try DistributedStore(host: "127.0.0.1", port: 0, isServer: true, timeout: .seconds(30))
+        let port = server.port
+        let results = Results(count: size)
+        DispatchQueue.concurrentPerform(iterations: size) { rank in
+            do {
+                let store = rank == 0 ? server : try DistributedStore(host: "127.0.0.1", port: port, isServer: false, timeout: .seconds(30))
+                let group = try ProcessGroup(store: store, rank: rank, size: size, transport: .address("127.0.0.1"),
+                                             timeout: .seconds(30), threads: 1)
+                // Small integers: every sum is exact in float32 whatever the order.
+                let a = try Tensor([Float](repeating: Float(rank + 1), count: 5))
+                let b = try Tensor([Float](repeating: Float(10 * (rank + 1)), count: 7), shape: [7])
+                let c = try Tensor([Double](repeating: Double(rank), count: 3))
+                // 24-byte buckets: a (20 bytes) alone, b (28 bytes) alone, c (float64) alone.
+                try group.allReduceSum([a, b, c], scale: 0.5, bucketBytes: 24)
+                let w = try Tensor([Float](repeating: Float(rank), count: 4))
+                try group.broadcast([w], from: 2)
+                try group.barrier()
+                results.set(rank, [try a.toArray(Float.self).map(Double.init), try b.toArray(Float.self).map(Double.init),
+                                   try c.toArray(Double.self), try w.toArray(Float.self).map(Double.init)])
+            } catch {
+                results.fail(rank, "\(error)")
+            }
+        }
+        for rank in 0..<size {
+            let r = try #require(results.values[rank], "rank \(rank): \(results.errors[rank] ?? "no result")")
+            #expect(r[0] == [Double](repeating: 3, count: 5))    // (1 + 2 + 3) / 2
+            #expect(r[1] == [Double](repeating: 30, count: 7))   // (10 + 20 + 30) / 2
+            #expect(r[2] == [Double](repeating: 1.5, count: 3))  // (0 + 1 + 2) / 2
+            #expect(r[3] == [Double](repeating: 2, count: 4))
+        }
+    }
+
+    @Test("bad ranks, ports and timeouts are refused by name")
+    func badArguments() throws {
+        let store = try DistributedStore(host: "127.0.0.1", port: 0, isServer: true, timeout: .seconds(5))
+        #expect(throws: TorchError.self) { try ProcessGroup(store: store, rank: 2, size: 2, timeout: .seconds(1)) }
+        #expect(throws: TorchError.self) { try DistributedStore(host: "127.0.0.1", port: 70000, isServer: true, timeout: .seconds(1)) }
+        #expect(throws: TorchError.self) { try DistributedStore(host: "127.0.0.1", port: 0, isServer: true, timeout: .zero) }
+    }
+}
+
+/// Per-rank results written by concurrent threads.
+private final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [[[Double]]?]
+    private(set) var errors: [String?]
+    init(count: Int) { values = Array(repeating: nil, count: count); errors = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ v: [[Double]]) { lock.lock(); values[i] = v; lock.unlock() }
+    func fail(_ i: Int, _ e: String) { lock.lock(); errors[i] = e; lock.unlock() }
+}
