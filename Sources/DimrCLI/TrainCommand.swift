@@ -20,6 +20,12 @@ struct Train: ParsableCommand {
         Fashion-MNIST by its contents); a changed option that changes the run is refused, naming it. \
         One run at a time may use an output folder (OUTPUT/.dimr.lock).
 
+        Data parallelism (CPU, Gloo): --nproc N starts N processes on this machine; under torchrun or a Slurm \
+        wrapper each process reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT (GLOO_SOCKET_IFNAME \
+        picks the network interface). --batch-size is the global batch, split evenly among the processes; the \
+        results match one process at the same batch. Rank 0 writes checkpoints, logs and grids; every rank must \
+        see the output folder to resume.
+
         Recipes (--recipe) set --lr, --warmup, --ema-rate, --ema-warmup and --grad-clip, each of which may \
         still be given: `authors` is the paper's ImageNet recipe (\(TrainingRecipe.authors.summary)), meant \
         for runs of hundreds of thousands of steps; `small` (\(TrainingRecipe.small.summary)) is for runs of \
@@ -68,6 +74,12 @@ struct Train: ParsableCommand {
     @Option(help: "Intra-op threads, 1...\(OptionChecks.maxThreads) (default: libtorch's).") var threads: Int?
     @Option(help: "Device: cpu or cuda[:N].") var device: String = "cpu"
     @Option(help: OptionChecks.precisionHelp) var precision: Precision = .float32
+    @Option(help: "Data-parallel processes to start on this machine, 1...\(Train.maxProcesses) (the global --batch-size is split among them).")
+    var nproc: Int = 1
+    @Option(help: "Seconds a data-parallel rank waits for the others (rendezvous, each step's allreduce) before stopping with an error.")
+    var distTimeout: Int = 300
+
+    static let maxProcesses = 256
 
     func validate() throws {
         try OptionChecks.threads(threads)
@@ -89,6 +101,17 @@ struct Train: ParsableCommand {
         try OptionChecks.real("--guidance-scale", guidanceScale)
         try OptionChecks.integer("--log-every", logEvery, in: 1...Int.max)
         try OptionChecks.integer("--max-image-pixels", maxImagePixels, in: 1...Int.max)
+        try OptionChecks.integer("--nproc", nproc, in: 1...Self.maxProcesses)
+        try OptionChecks.integer("--dist-timeout", distTimeout, in: 1...86_400)
+        if nproc > 1 {
+            guard batchSize % nproc == 0 else {
+                throw ValidationError("--batch-size \(batchSize) (the global batch) does not divide among --nproc \(nproc) processes; give a multiple of \(nproc)")
+            }
+            guard device == "cpu" else { throw ValidationError("--nproc runs CPU processes (Gloo); --device \(device) is not supported with it") }
+            guard ProcessInfo.processInfo.environment["WORLD_SIZE"] == nil else {
+                throw ValidationError("--nproc starts its own processes; it cannot be used under a launcher that sets WORLD_SIZE")
+            }
+        }
         if let lossCoeffs { _ = try Self.parseCoefficients(lossCoeffs) }
         if let latents {
             guard dataset == "fashion-mnist" else { throw ValidationError("give either --latents or --dataset, not both") }
@@ -105,42 +128,73 @@ struct Train: ParsableCommand {
 
     func run() throws {
         try OptionChecks.plainErrors {
-            OptionChecks.applyThreads(threads)
-            let device = try OptionChecks.device(device)
-            let (trainingConfig, recipe) = try makeConfig()
-            let options = runOptions()
-            Interrupt.install()
-            let run = try TrainingRun(directory: output, config: trainingConfig, keep: keep, device: device,
-                                      command: CommandLine.arguments.joined(separator: " "),
-                                      imageOptions: ImageLoadOptions(maxPixels: maxImagePixels, skipBadFiles: skipBadImages))
-            for path in run.removedTemporaries { Console.line("removed \(path), a temporary file left by a killed writer") }
-            if let autoencoder { run.autoencoder = try AutoencoderFile.load(autoencoder) }
-            if !run.skippedImages.isEmpty {
-                Console.line("skipped \(run.skippedImages.count) bad image files (--skip-bad-images):")
-                for file in run.skippedImages.prefix(5) { Console.line("  \(file.reason)") }
-                if run.skippedImages.count > 5 { Console.line("  ... and \(run.skippedImages.count - 5) more") }
-            }
-            let model = run.trainer.model
-            Console.line("model: \(model.parameterCount) parameters, \(trainingConfig.model.stageConfigs.count) stages; "
-                  + "data: \(trainingConfig.dataset.description), \(run.trainer.loader.count) images")
-            Console.line("recipe: \(recipe.rawValue) defaults; lr \(trainingConfig.learningRate), warm-up \(trainingConfig.warmupSteps) steps, "
-                  + "EMA \(trainingConfig.emaRate)\(trainingConfig.emaWarmup ? " with warm-up" : ""), "
-                  + "gradient clip \(trainingConfig.gradClip.map { "\($0)" } ?? "off"), batch \(trainingConfig.batchSize), "
-                  + "\(precision) precision")
-            if let from = run.resumedFrom { Console.line("resuming from \(from) at step \(run.trainer.step)") }
-            guard run.trainer.step < steps else {
-                Console.line("already at step \(run.trainer.step) of --steps \(steps); nothing to do")
-                return
-            }
-            let firstStep = run.trainer.step
-            let started = Date()
-            let losses = try run.run(options)
-            let seconds = Date().timeIntervalSince(started)
-            Console.line(String(format: "%@: step %ld of --steps %ld (%ld this run), last loss %.4f, %.1f s, %.1f images/s; checkpoints in %@/checkpoints",
-                         run.interrupted ? "interrupted" : "done", run.trainer.step, steps, run.trainer.step - firstStep,
-                         losses.last ?? .nan, seconds, Double(losses.count * batchSize) / max(seconds, 1e-9), output))
-            if run.interrupted { throw ExitCode(130) }
+            if nproc > 1 { return try launch() }
+            try train()
         }
+    }
+
+    /// `--nproc N`: starts the ranks and waits for them.
+    private func launch() throws {
+        _ = try makeConfig()  // bad options are reported once, by the launcher
+        Interrupt.install()
+        var arguments = WorkerLauncher.workerArguments(Array(CommandLine.arguments.dropFirst()))
+        // One intra-op thread pool per process: split the cores unless --threads says otherwise.
+        if threads == nil { arguments += ["--threads", String(max(1, ProcessInfo.processInfo.activeProcessorCount / nproc))] }
+        let status = try WorkerLauncher(count: nproc, arguments: arguments, timeout: .seconds(distTimeout)).run()
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Trains in this process: alone, or as one rank of a job described by the environment.
+    private func train() throws {
+        OptionChecks.applyThreads(threads)
+        let device = try OptionChecks.device(device)
+        let (trainingConfig, recipe) = try makeConfig()
+        let options = runOptions()
+        Interrupt.install()
+        let timeout = Duration.seconds(distTimeout)
+        var dataParallel: DataParallel?
+        if let environment = try DistributedEnvironment.read() {
+            guard trainingConfig.batchSize % environment.worldSize == 0 else {
+                throw ValidationError("--batch-size \(batchSize) (the global batch) does not divide among WORLD_SIZE \(environment.worldSize) processes")
+            }
+            dataParallel = DataParallel(group: try environment.join(timeout: timeout))
+        }
+        let leader = dataParallel?.isLeader ?? true
+        func say(_ text: String) { if leader { Console.line(text) } }
+        let run = try TrainingRun(directory: output, config: trainingConfig, keep: keep, device: device,
+                                  command: CommandLine.arguments.joined(separator: " "),
+                                  imageOptions: ImageLoadOptions(maxPixels: maxImagePixels, skipBadFiles: skipBadImages),
+                                  dataParallel: dataParallel, timeout: timeout)
+        for path in run.removedTemporaries { say("removed \(path), a temporary file left by a killed writer") }
+        if let autoencoder { run.autoencoder = try AutoencoderFile.load(autoencoder) }
+        if !run.skippedImages.isEmpty {
+            say("skipped \(run.skippedImages.count) bad image files (--skip-bad-images):")
+            for file in run.skippedImages.prefix(5) { say("  \(file.reason)") }
+            if run.skippedImages.count > 5 { say("  ... and \(run.skippedImages.count - 5) more") }
+        }
+        let model = run.trainer.model
+        say("model: \(model.parameterCount) parameters, \(trainingConfig.model.stageConfigs.count) stages; "
+              + "data: \(trainingConfig.dataset.description), \(run.trainer.loader.count) images")
+        say("recipe: \(recipe.rawValue) defaults; lr \(trainingConfig.learningRate), warm-up \(trainingConfig.warmupSteps) steps, "
+              + "EMA \(trainingConfig.emaRate)\(trainingConfig.emaWarmup ? " with warm-up" : ""), "
+              + "gradient clip \(trainingConfig.gradClip.map { "\($0)" } ?? "off"), batch \(trainingConfig.batchSize), "
+              + "\(precision) precision")
+        if let from = run.resumedFrom { say("resuming from \(from) at step \(run.trainer.step)") }
+        guard run.trainer.step < steps else {
+            say("already at step \(run.trainer.step) of --steps \(steps); nothing to do")
+            return
+        }
+        let firstStep = run.trainer.step
+        let started = Date()
+        if let dataParallel {
+            say("data parallel: \(dataParallel.worldSize) processes x \(trainingConfig.batchSize / dataParallel.worldSize) images (Gloo)")
+        }
+        let losses = try run.run(options, progress: leader)
+        let seconds = Date().timeIntervalSince(started)
+        say(String(format: "%@: step %ld of --steps %ld (%ld this run), last loss %.4f, %.1f s, %.1f images/s; checkpoints in %@/checkpoints",
+                     run.interrupted ? "interrupted" : "done", run.trainer.step, steps, run.trainer.step - firstStep,
+                     losses.last ?? .nan, seconds, Double(losses.count * batchSize) / max(seconds, 1e-9), output))
+        if run.interrupted { throw ExitCode(130) }
     }
 
     /// The options that do not change the run's results.

@@ -17,6 +17,8 @@ public struct StepReport: Sendable {
     public let learningRate: Double
     /// Gradient norm before clipping (when clipping is on).
     public let gradNorm: Double?
+    /// Whether training should stop after this step: an interrupt on this process, or with data parallelism on any rank.
+    public var stopRequested = false
 }
 
 /// A DiMR training run: model, EMA, AdamW, data order and noise generator, saved and restored as one.
@@ -49,6 +51,8 @@ public final class Trainer {
     /// Not part of the configuration: a run may resume in another precision. Check it with
     /// `Precision.checkSupport(on: device)` before training.
     public var precision: Precision = .float32
+    /// The data-parallel group this trainer is one rank of (nil: a single process); set by `join(_:)`.
+    public private(set) var dataParallel: DataParallel?
 
     /// Starts a new run on `images` (N, C, H, W) in [-1, 1] and int64 `labels` (N).
     public convenience init(config: TrainingConfig, images: Tensor, labels: Tensor, device: Device = .cpu) throws {
@@ -88,18 +92,31 @@ public final class Trainer {
     /// Runs one optimisation step; throws (changing nothing it has not already changed) on a non-finite loss.
     @discardableResult
     public func trainStep() throws -> StepReport {
+        // Every rank draws the whole global batch, its labels, steps and noise (in the order of
+        // `TrainingLoss.perSample(generator:)`), then trains on its own rows: the images and their noise do not
+        // depend on the number of ranks.
         let batch = try loader.next()
-        let x0 = try batch.images.to(device: device)                                         // (B, C, H, W)
         let labels = try loss.dropLabels(batch.labels, nullClass: config.nullClass, generator: noise)
+        let count = batch.images.size(0)
+        let timesteps = try loss.schedule.sampleTimesteps(count, generator: noise)                // (B)
+        let eps = try Tensor.randn(batch.images.shape, dtype: batch.images.dtype, generator: noise)  // (B, C, H, W)
+        let (start, length) = try dataParallel?.shard(of: count) ?? (0, count)
+        func rows(_ t: Tensor) throws -> Tensor {
+            try (length == count ? t : t.narrow(dim: 0, start: start, length: length)).to(device: device)
+        }
         let network = MixedPrecisionNetwork(model, precision: precision)
-        let perSample = try loss.perSample(network: network, x0: x0, classes: labels.to(device: device), generator: noise) // (B)
+        let perSample = try loss.perSample(network: network, x0: rows(batch.images), classes: rows(labels),
+                                           noise: rows(eps), timesteps: rows(timesteps))   // (B / world size)
         let mean = try perSample.mean()
-        let value = try mean.item()
+        var value = try mean.item()
+        var stop = Interrupt.requested
+        if let dataParallel { (value, stop) = try dataParallel.agree(loss: value, stop: stop) }
         guard value.isFinite else {
             throw PipelineError("the loss became \(value) at step \(step + 1); training stopped (the last checkpoint is untouched)")
         }
         try optimizer.zeroGrad()
         try mean.backward()
+        try dataParallel?.averageGradients(model.parameters.map(\.tensor))
         var norm: Double?
         if let clip = config.gradClip { norm = try clipGradNorm(model.parameters, maxNorm: clip) }
         // The authors' LambdaLR: the k-th optimizer step (k from 0) uses lr * min(k / warmup, 1).
@@ -108,7 +125,35 @@ public final class Trainer {
         try optimizer.step()
         try ema.update(from: model)
         step += 1
-        return StepReport(step: step, loss: value, learningRate: lr, gradNorm: norm)
+        var report = StepReport(step: step, loss: value, learningRate: lr, gradNorm: norm)
+        report.stopRequested = stop
+        return report
+    }
+
+    /// Makes this trainer one rank of `dataParallel`: checks that every rank stands at the same step with the same
+    /// data and random states, then copies rank 0's weights, buffers, EMA and optimizer moments to every rank.
+    /// - Throws: `PipelineError` when the global batch does not divide among the ranks, the device is not the CPU,
+    ///   the ranks' states differ (naming both), or a peer fails.
+    public func join(_ dataParallel: DataParallel, timeout: Duration) throws {
+        _ = try dataParallel.perRankBatch(config.batchSize)
+        guard device == .cpu else {
+            throw PipelineError("data-parallel training runs on the CPU (Gloo); --device \(device) with several processes is not supported")
+        }
+        var summary = "step \(step), \(ema.updateCount) EMA updates, \(loader.count) images"
+        var hash = Fingerprint()
+        for (_, t) in try loader.state().tensors(prefix: "").sorted(by: { $0.key < $1.key }) { hash.add(try t.bytes()) }
+        hash.add(try noise.state().bytes())
+        summary += ", data order and noise state \(hash.hex)"
+        try dataParallel.checkSameState(summary, timeout: timeout)
+        var tensors: [String: Tensor] = [:]
+        for (name, t) in model.stateDict() { tensors["model." + name] = t }
+        for (name, t) in ema.stateDict(prefix: "ema.") { tensors[name] = t }
+        for (name, s) in optimizer.state {
+            tensors["optimizer." + name + ".exp_avg"] = s.expAvg
+            tensors["optimizer." + name + ".exp_avg_sq"] = s.expAvgSq
+        }
+        try dataParallel.broadcastFromLeader(tensors)
+        self.dataParallel = dataParallel
     }
 
     // MARK: checkpoints

@@ -15,9 +15,10 @@ public final class TrainingRun {
     public let trainer: Trainer
     /// The output folder.
     public let directory: String
-    private let lock: OutputLock
-    private let store: CheckpointStore
-    private let metrics: MetricsLog
+    // Only rank 0 of a data-parallel run holds these: it alone writes checkpoints, logs and grids.
+    private let lock: OutputLock?
+    private let store: CheckpointStore?
+    private let metrics: MetricsLog?
     /// Whether the run continued from a checkpoint, and from which.
     public let resumedFrom: String?
     /// Image files left out of the data by `imageOptions.skipBadFiles`.
@@ -34,17 +35,30 @@ public final class TrainingRun {
 
     /// Opens `directory`: locks it, resumes from its newest checkpoint when there is one (what changes the
     /// run must then match), else starts a new run with `config`. `imageOptions` says how an image folder is read.
+    ///
+    /// With `dataParallel`, rank 0 does all of the above and tells the other ranks which checkpoint it resumes from;
+    /// they read that file (the output folder must be visible to every rank, e.g. on a shared file system), write
+    /// nothing, and every rank then starts from rank 0's state (`Trainer.join`).
     /// - Throws: `PipelineError` when the folder is locked by another run or cannot be written, the data
-    ///   cannot be loaded, or the checkpoint belongs to another run (naming each differing field).
+    ///   cannot be loaded, or the checkpoint belongs to another run (naming each differing field); with
+    ///   `dataParallel`, when the batch does not divide among the ranks or a rank cannot follow rank 0.
     public init(directory: String, config: TrainingConfig, keep: Int = 3, device: Device = .cpu,
-                command: String = "dimr train", imageOptions: ImageLoadOptions = ImageLoadOptions()) throws {
+                command: String = "dimr train", imageOptions: ImageLoadOptions = ImageLoadOptions(),
+                dataParallel: DataParallel? = nil, timeout: Duration = .seconds(300)) throws {
         try config.validate()
+        if let dataParallel { _ = try dataParallel.perRankBatch(config.batchSize) }
         self.directory = directory
-        try FileErrors.createFolder(directory)
-        lock = try OutputLock(folder: directory, command: command)
-        store = try CheckpointStore(directory: directory + "/checkpoints", keep: keep)
-        removedTemporaries = [directory, store.directory, directory + "/samples"].flatMap { folder in
-            FileErrors.removeStaleTemporaries(in: folder).map { folder + "/" + $0 }
+        let leader = dataParallel?.isLeader ?? true
+        if leader {
+            try FileErrors.createFolder(directory)
+            lock = try OutputLock(folder: directory, command: command)
+            let store = try CheckpointStore(directory: directory + "/checkpoints", keep: keep)
+            removedTemporaries = [directory, store.directory, directory + "/samples"].flatMap { folder in
+                FileErrors.removeStaleTemporaries(in: folder).map { folder + "/" + $0 }
+            }
+            self.store = store
+        } else {
+            (lock, store, removedTemporaries) = (nil, nil, [])
         }
         if case .latents(let folder) = config.dataset {
             let batches = try LatentTrainingBatches(folder: folder, batchSize: config.batchSize, seed: config.seed)
@@ -70,11 +84,25 @@ public final class TrainingRun {
             trainer.dataIdentity = data.identity
             trainer.classNames = data.classNames
         }
-        if let latest = store.latest {
+        let latest: String?
+        if let store {
+            latest = store.latest
+            try dataParallel?.group.store.set(Self.resumeKey, string: latest ?? "")
+        } else if let dataParallel {
+            let path = try dataParallel.group.store.getString(Self.resumeKey, timeout: timeout)
+            latest = path.isEmpty ? nil : path
+        } else {
+            latest = nil
+        }
+        if let latest {
             let file: SafeTensorsFile
             do {
                 file = try SafeTensorsFile(path: latest)
             } catch {
+                if !leader {
+                    throw PipelineError("rank \(dataParallel?.rank ?? 0) cannot read \(latest), the checkpoint rank 0 resumes from (\(error)); "
+                                        + "every rank must see the output folder (a shared file system)")
+                }
                 throw PipelineError("cannot resume: the newest checkpoint \(latest) is unreadable (\(error)); move it away to resume from the one before")
             }
             try trainer.restore(from: file)
@@ -83,12 +111,20 @@ public final class TrainingRun {
         } else {
             resumedFrom = nil
         }
-        metrics = try MetricsLog(path: directory + "/metrics.jsonl", keepingStepsUpTo: trainer.step)
+        metrics = leader ? try MetricsLog(path: directory + "/metrics.jsonl", keepingStepsUpTo: trainer.step) : nil
+        if let dataParallel { try trainer.join(dataParallel, timeout: timeout) }
     }
+
+    /// The store key under which rank 0 names the checkpoint it resumes from ("" for none).
+    static let resumeKey = "dimr/resume"
+
+    /// Whether this process writes checkpoints, logs and grids (always, unless it is a rank other than 0).
+    public var isLeader: Bool { store != nil }
 
     /// Saves a checkpoint of the current step, with the running loss average.
     @discardableResult
     public func saveCheckpoint() throws -> String {
+        guard let store else { throw PipelineError("only rank 0 writes checkpoints") }
         var (tensors, metadata) = try trainer.checkpoint()
         metadata[Self.lossWindowKey] = try lossMean.encoded()
         return try store.save(step: trainer.step, tensors: tensors, metadata: metadata)
@@ -112,7 +148,7 @@ public final class TrainingRun {
         var losses: [Double] = []
         let batch = trainer.config.batchSize
         while trainer.step < options.steps {
-            if Interrupt.requested {  // before the first step: nothing new to save
+            if Interrupt.requested && trainer.dataParallel == nil {  // before the first step: nothing new to save
                 interrupted = true
                 break
             }
@@ -120,25 +156,27 @@ public final class TrainingRun {
             let report = try trainer.trainStep()
             losses.append(report.loss)
             lossMean.add(report.loss)
+            let stop = report.stopRequested
             let logged = report.step % options.logEvery == 0 || report.step == options.steps
-            if logged {
+            if logged, let metrics {
                 let seconds = max(Date().timeIntervalSince(started), 1e-9)
                 var record: [String: Double] = ["step": Double(report.step), "loss": report.loss, "loss_avg": lossMean.mean,
                                                 "lr": report.learningRate, "images_per_s": Double(batch) / seconds]
                 if let n = report.gradNorm, n.isFinite { record["grad_norm"] = n }
+                if let dataParallel = trainer.dataParallel { record["allreduce_s"] = dataParallel.lastAllReduceSeconds }
                 try metrics.write(record)
             }
-            if progress {
+            if progress && isLeader {
                 bar.update(step: report.step, items: losses.count * batch,
                            fields: [("loss", String(format: "%.4f", lossMean.mean)), ("lr", String(format: "%.2e", report.learningRate))],
                            force: logged)
             }
             let last = report.step == options.steps
             let periodic = options.checkpointEvery > 0 && report.step % options.checkpointEvery == 0
-            if periodic || last || Interrupt.requested {
+            if (periodic || last || stop) && isLeader {
                 try saveCheckpoint()
             }
-            if options.sampleEvery > 0 && (report.step % options.sampleEvery == 0 || last) && !Interrupt.requested {
+            if options.sampleEvery > 0 && (report.step % options.sampleEvery == 0 || last) && !stop && isLeader {
                 do {
                     try writeSampleGrid(options)
                 } catch {
@@ -147,14 +185,14 @@ public final class TrainingRun {
                     throw error
                 }
             }
-            if Interrupt.requested {
-                if progress { bar.finish() }
+            if stop {
+                if progress && isLeader { bar.finish() }
                 interrupted = true
-                FileHandle.standardError.write(Data("interrupted: checkpoint of step \(report.step) saved; run the same command to resume\n".utf8))
+                if isLeader { FileHandle.standardError.write(Data("interrupted: checkpoint of step \(report.step) saved; run the same command to resume\n".utf8)) }
                 return losses
             }
         }
-        if progress { bar.finish() }
+        if progress && isLeader { bar.finish() }
         return losses
     }
 
