@@ -30,7 +30,9 @@ struct ProcessGroupTests {
         let server = try DistributedStore(host: "127.0.0.1", port: 0, isServer: true, timeout: .seconds(30))
         let port = server.port
         let results = Results(count: size)
-        DispatchQueue.concurrentPerform(iterations: size) { rank in
+        // One thread per rank (a pool of fewer threads than ranks would wait forever for the missing rank).
+        let done = DispatchGroup()
+        let body: @Sendable (Int) -> Void = { rank in
             do {
                 let store = rank == 0 ? server : try DistributedStore(host: "127.0.0.1", port: port, isServer: false, timeout: .seconds(30))
                 let group = try ProcessGroup(store: store, rank: rank, size: size, transport: .address("127.0.0.1"),
@@ -50,6 +52,11 @@ struct ProcessGroupTests {
                 results.fail(rank, "\(error)")
             }
         }
+        for rank in 0..<size {
+            done.enter()
+            Thread.detachNewThread { body(rank); done.leave() }
+        }
+        done.wait()
         for rank in 0..<size {
             let r = try #require(results.values[rank], "rank \(rank): \(results.errors[rank] ?? "no result")")
             #expect(r[0] == [Double](repeating: 3, count: 5))    // (1 + 2 + 3) / 2
