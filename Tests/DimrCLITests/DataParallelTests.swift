@@ -110,6 +110,26 @@ import Torch
         #expect(try !file.tensors().isEmpty)
     }
 
+    @Test("Ctrl-C on the launcher stops every rank after the same step; rank 0 saves once; the job exits 130")
+    func interruptSavesOnce() throws {
+        let root = try tinyFolderCopy()
+        let job = try startDimr(arguments(output: "OUT", steps: 1_000_000, batch: 2, extra: ["--nproc", "2"]), directory: root)
+        defer { if job.process.isRunning { kill(job.process.processIdentifier, SIGKILL) } }
+        let metrics = root + "/OUT/metrics.jsonl"
+        try #require(waitFor(seconds: 120) { ((try? Data(contentsOf: URL(fileURLWithPath: metrics)))?.count ?? 0) > 0 })
+        let ranks = Self.children(of: job.process.processIdentifier)
+        #expect(ranks.count == 2, "\(ranks)")
+        kill(job.process.processIdentifier, SIGINT)
+        let error = String(decoding: try job.stderr.fileHandleForReading.readToEnd() ?? Data(), as: UTF8.self)
+        job.process.waitUntilExit()
+        #expect(job.process.terminationStatus == 130, "\(error)")
+        let saved = try FileManager.default.contentsOfDirectory(atPath: root + "/OUT/checkpoints").filter { $0.hasSuffix(".safetensors") }
+        #expect(saved.count == 1, "\(saved)")
+        let step = try #require(saved.first.flatMap { try SafeTensorsFile(path: root + "/OUT/checkpoints/" + $0).metadata["step"] })
+        #expect(error.contains("interrupted: checkpoint of step \(step) saved"), "\(error)")
+        for rank in ranks { #expect(kill(rank.pid, 0) != 0, "rank \(rank.rank) still runs") }
+    }
+
     @Test("a rank that never comes is named after the timeout; a batch that does not divide is refused")
     func missingPeerAndBadBatch() throws {
         let root = try tinyFolderCopy()
