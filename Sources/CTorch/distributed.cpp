@@ -14,6 +14,7 @@
 #endif
 #include "internal.h"
 
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
@@ -140,8 +141,8 @@ int ct_store_add(ct_store s, const char *key, int64_t delta, int64_t *value) {
   })
 }
 
-ct_process_group ct_process_group_gloo(ct_store s, int rank, int size, const char *interface, const char *hostname,
-                                       int64_t timeout_ms, int threads) {
+ct_process_group ct_process_group_gloo(ct_store s, const char *key_prefix, int rank, int size, const char *interface,
+                                       const char *hostname, int64_t timeout_ms, int threads) {
   CT_GUARD(nullptr, {
     if (size < 1 || rank < 0 || rank >= size) {
       throw std::invalid_argument("rank " + std::to_string(rank) + " is outside a group of " + std::to_string(size));
@@ -149,6 +150,7 @@ ct_process_group ct_process_group_gloo(ct_store s, int rank, int size, const cha
     if (timeout_ms <= 0 || threads < 1) throw std::invalid_argument("the group needs a positive timeout and threads");
     auto store = c10::intrusive_ptr<c10d::Store>(s == nullptr ? nullptr : s->store);
     if (!store) throw std::invalid_argument("null store handle");
+    if (key_prefix != nullptr && key_prefix[0] != 0) store = c10::make_intrusive<c10d::PrefixStore>(key_prefix, store);
     auto timeout = std::chrono::milliseconds(timeout_ms);
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
     if (interface != nullptr && interface[0] != 0) {

@@ -157,7 +157,7 @@ struct Train: ParsableCommand {
             guard trainingConfig.batchSize % environment.worldSize == 0 else {
                 throw ValidationError("--batch-size \(batchSize) (the global batch) does not divide among WORLD_SIZE \(environment.worldSize) processes")
             }
-            dataParallel = DataParallel(group: try environment.join(timeout: timeout))
+            dataParallel = DataParallel(group: try environment.join(timeout: timeout), keyPrefix: environment.keyPrefix)
         }
         let leader = dataParallel?.isLeader ?? true
         func say(_ text: String) { if leader { Console.line(text) } }

@@ -10,6 +10,8 @@ public final class DataParallel {
     public let group: ProcessGroup
     /// Gradient buckets of at most this many bytes, each reduced as soon as it is packed.
     public var bucketBytes = ProcessGroup.defaultBucketBytes
+    /// The prefix of this job's keys in the group's store.
+    public let keyPrefix: String
     /// Seconds spent in the last step's gradient allreduce.
     public private(set) var lastAllReduceSeconds = 0.0
 
@@ -20,8 +22,11 @@ public final class DataParallel {
     /// Whether this rank writes checkpoints, logs and sample grids (rank 0).
     public var isLeader: Bool { group.rank == 0 }
 
-    /// A data-parallel rank over `group`.
-    public init(group: ProcessGroup) { self.group = group }
+    /// A data-parallel rank over `group`, keeping its keys in the group's store under `keyPrefix`.
+    public init(group: ProcessGroup, keyPrefix: String = "dimr/") {
+        self.group = group
+        self.keyPrefix = keyPrefix
+    }
 
     /// The images per rank of a global batch of `globalBatch`.
     /// - Throws: `PipelineError` when `globalBatch` is not a multiple of the world size.
@@ -69,11 +74,11 @@ public final class DataParallel {
     /// Checks that every rank describes its state by the same `summary` (step, data, random states) as rank 0;
     /// throws naming the ranks that differ and both values.
     public func checkSameState(_ summary: String, timeout: Duration) throws {
-        let key = "dimr/state/\(rank)"
+        let key = "\(keyPrefix)state/\(rank)"
         try group.store.set(key, string: summary)
         try group.barrier()
         guard !isLeader else { return }
-        let leader = try group.store.getString("dimr/state/0", timeout: timeout)
+        let leader = try group.store.getString("\(keyPrefix)state/0", timeout: timeout)
         guard leader == summary else {
             throw PipelineError("rank \(rank) does not start where rank 0 does (every rank must see the same output folder "
                                 + "and data): rank 0 has \(leader), rank \(rank) has \(summary)")
@@ -94,14 +99,14 @@ public final class DataParallel {
     /// round and waits a few seconds for the others.
     func lostRanksDescription() -> String {
         let store = group.store
-        guard let round = try? store.add("dimr/fault/round/\(rank)", 1) else {
+        guard let round = try? store.add("\(keyPrefix)fault/round/\(rank)", 1) else {
             return "rank 0's rendezvous store is unreachable, so rank 0 (or its machine) stopped"
         }
-        _ = try? store.set("dimr/fault/\(round)/\(rank)", string: "alive")
+        _ = try? store.set("\(keyPrefix)fault/\(round)/\(rank)", string: "alive")
         var missing: [Int] = []
         let deadline = Date().addingTimeInterval(5)
         repeat {
-            missing = (0..<worldSize).filter { (try? store.contains("dimr/fault/\(round)/\($0)")) != true }
+            missing = (0..<worldSize).filter { (try? store.contains("\(keyPrefix)fault/\(round)/\($0)")) != true }
             if missing.isEmpty { break }
             Thread.sleep(forTimeInterval: 0.1)
         } while Date() < deadline

@@ -105,7 +105,7 @@ public struct DistributedEnvironment: Sendable, Equatable {
         }
         let transport: ProcessGroup.Transport = interface.map { .interface($0) } ?? (isLoopback ? .address("127.0.0.1") : .hostname)
         do {
-            return try ProcessGroup(store: store, rank: rank, size: worldSize, transport: transport,
+            return try ProcessGroup(store: store, keyPrefix: keyPrefix + "gloo/", rank: rank, size: worldSize, transport: transport,
                                     timeout: timeout, threads: threads)
         } catch let error as TorchError {
             throw PipelineError("rank \(rank): forming the Gloo process group failed: \(error.message.prefix(400))")

@@ -87,10 +87,13 @@ public final class TrainingRun {
         let latest: String?
         if let store {
             latest = store.latest
-            try dataParallel?.group.store.set(Self.resumeKey, string: latest ?? "")
+            // The file's name: the other ranks find it in their own view of the output folder.
+            let name = latest.map { URL(fileURLWithPath: $0).lastPathComponent } ?? ""
+            if let dataParallel { try dataParallel.group.store.set(dataParallel.keyPrefix + "resume", string: name) }
         } else if let dataParallel {
-            let path = try dataParallel.group.store.getString(Self.resumeKey, timeout: timeout)
-            latest = path.isEmpty ? nil : path
+            let name = try dataParallel.group.store.getString(dataParallel.keyPrefix + "resume", timeout: timeout)
+            guard !name.contains("/") else { throw PipelineError("rank 0 names the checkpoint \(name), not a file name") }
+            latest = name.isEmpty ? nil : directory + "/checkpoints/" + name
         } else {
             latest = nil
         }
@@ -114,9 +117,6 @@ public final class TrainingRun {
         metrics = leader ? try MetricsLog(path: directory + "/metrics.jsonl", keepingStepsUpTo: trainer.step) : nil
         if let dataParallel { try trainer.join(dataParallel, timeout: timeout) }
     }
-
-    /// The store key under which rank 0 names the checkpoint it resumes from ("" for none).
-    static let resumeKey = "dimr/resume"
 
     /// Whether this process writes checkpoints, logs and grids (always, unless it is a rank other than 0).
     public var isLeader: Bool { store != nil }

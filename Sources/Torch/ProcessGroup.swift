@@ -25,11 +25,11 @@ public final class ProcessGroup: @unchecked Sendable {
         case interface(String)
     }
 
-    /// Joins the group of `size` processes meeting through `store`, as `rank`. Returns once all have
-    /// joined; collectives then fail after `timeout`.
+    /// Joins the group of `size` processes meeting through `store` (under `keyPrefix` there, when not empty), as
+    /// `rank`. Returns once all have joined; collectives then fail after `timeout`.
     /// - Throws: `TorchError` when the rank is outside 0..<size, or the peers do not all join within the
     ///   store's timeout.
-    public init(store: DistributedStore, rank: Int, size: Int, transport: Transport = .hostname,
+    public init(store: DistributedStore, keyPrefix: String = "", rank: Int, size: Int, transport: Transport = .hostname,
                 timeout: Duration, threads: Int = 2) throws {
         guard size >= 1, (0..<size).contains(rank) else { throw TorchError("rank \(rank) is outside a group of \(size) processes") }
         guard size <= Int(Int32.max), threads >= 1, threads <= 64 else { throw TorchError("group size or threads out of range") }
@@ -42,7 +42,7 @@ public final class ProcessGroup: @unchecked Sendable {
         case .address(let a): hostname = a
         case .interface(let i): interface = i
         }
-        guard let h = ct_process_group_gloo(store.handle, Int32(rank), Int32(size), interface, hostname, ms, Int32(threads)) else {
+        guard let h = ct_process_group_gloo(store.handle, keyPrefix, Int32(rank), Int32(size), interface, hostname, ms, Int32(threads)) else {
             throw TorchError.last()
         }
         handle = h

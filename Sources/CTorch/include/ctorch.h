@@ -277,9 +277,10 @@ int ct_store_check(ct_store s, const char *key);
 int ct_store_add(ct_store s, const char *key, int64_t delta, int64_t *value);
 // A c10d::ProcessGroupGloo of `size` ranks rendezvousing through s. Its transport binds to the network
 // interface `interface` when given, else to the address of `hostname` when given, else to the address this
-// machine's hostname resolves to (loopback when it does not). Collectives fail after timeout_ms.
-ct_process_group ct_process_group_gloo(ct_store s, int rank, int size, const char *interface, const char *hostname,
-                                       int64_t timeout_ms, int threads);
+// machine's hostname resolves to (loopback when it does not). Collectives fail after timeout_ms. A non-empty
+// key_prefix puts the group's keys under it in the store (c10d::PrefixStore), apart from another group's.
+ct_process_group ct_process_group_gloo(ct_store s, const char *key_prefix, int rank, int size, const char *interface,
+                                       const char *hostname, int64_t timeout_ms, int threads);
 void ct_process_group_free(ct_process_group pg);
 // Sums n float tensors in place across ranks and multiplies the sums by scale: the tensors are packed into
 // buckets of at most bucket_bytes (a tensor larger than that alone), each bucket's allreduce starts as soon as
