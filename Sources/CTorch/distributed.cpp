@@ -6,31 +6,15 @@
 // through pointers, and uses ProcessGroupGloo through its constructor, destructor and the virtual functions of
 // c10d::Backend, all compiled into libtorch. What the two gloo versions could disagree on is therefore only
 // sizeof(ProcessGroupGloo), which ct_gloo_layout_check tests (Tests/TorchTests/ProcessGroupTests).
-#if !__has_include(<gloo/context.h>)
-#error "gloo headers not found: run `make setup` (installs Debian's libgloo-dev)"
-#endif
-#ifndef USE_C10D_GLOO
-#define USE_C10D_GLOO
-#endif
-#include "internal.h"
+#include "distributed.h"
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <cstdlib>
 #include <cstring>
 #include <new>
 
 using namespace ctorch;
-
-struct ct_store_s {
-  c10::intrusive_ptr<c10d::TCPStore> store;
-};
-struct ct_process_group_s {
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
-  std::chrono::milliseconds timeout;
-};
 
 namespace {
 c10d::TCPStore &S(ct_store s) {

@@ -78,6 +78,8 @@ struct Train: ParsableCommand {
     var nproc: Int = 1
     @Option(help: "Seconds a data-parallel rank waits for the others (rendezvous, each step's allreduce) before stopping with an error.")
     var distTimeout: Int = 300
+    @Option(help: "Megabytes per gradient bucket of a data-parallel run (each bucket is averaged across the processes as soon as backward has filled it).")
+    var bucketMb: Double = 25
 
     static let maxProcesses = 256
 
@@ -103,6 +105,7 @@ struct Train: ParsableCommand {
         try OptionChecks.integer("--max-image-pixels", maxImagePixels, in: 1...Int.max)
         try OptionChecks.integer("--nproc", nproc, in: 1...Self.maxProcesses)
         try OptionChecks.integer("--dist-timeout", distTimeout, in: 1...86_400)
+        try OptionChecks.real("--bucket-mb", bucketMb, in: 0.001...1024)
         if nproc > 1 {
             guard batchSize % nproc == 0 else {
                 throw ValidationError("--batch-size \(batchSize) (the global batch) does not divide among --nproc \(nproc) processes; give a multiple of \(nproc)")
@@ -157,7 +160,9 @@ struct Train: ParsableCommand {
             guard trainingConfig.batchSize % environment.worldSize == 0 else {
                 throw ValidationError("--batch-size \(batchSize) (the global batch) does not divide among WORLD_SIZE \(environment.worldSize) processes")
             }
-            dataParallel = DataParallel(group: try environment.join(timeout: timeout), keyPrefix: environment.keyPrefix)
+            let rank = DataParallel(group: try environment.join(timeout: timeout), keyPrefix: environment.keyPrefix)
+            rank.bucketBytes = max(1, Int(bucketMb * 1_048_576))
+            dataParallel = rank
         }
         let leader = dataParallel?.isLeader ?? true
         func say(_ text: String) { if leader { Console.line(text) } }

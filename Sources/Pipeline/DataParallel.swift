@@ -12,8 +12,10 @@ public final class DataParallel {
     public var bucketBytes = ProcessGroup.defaultBucketBytes
     /// The prefix of this job's keys in the group's store.
     public let keyPrefix: String
-    /// Seconds spent in the last step's gradient allreduce.
+    /// Seconds the last step waited for its gradient reductions after the backward pass (what overlapping
+    /// them with the backward pass did not hide).
     public private(set) var lastAllReduceSeconds = 0.0
+    private var averager: GradientAverager?
 
     /// This process's rank, 0..<worldSize.
     public var rank: Int { group.rank }
@@ -53,15 +55,19 @@ public final class DataParallel {
         return (sums[0] / Double(worldSize), sums[1] > 0)
     }
 
-    /// Replaces each parameter's gradient by its mean over the ranks (bucketed allreduce); parameters without a
-    /// gradient are left out (they are the same on every rank: the model and its code path are).
-    public func averageGradients(_ parameters: [Tensor]) throws {
-        let started = Date()
-        let gradients = parameters.compactMap(\.grad)
+    /// Averages the gradients of `parameters` (the model's, in the same order on every rank) from now on, in buckets
+    /// of `bucketBytes` reduced while the backward pass runs.
+    public func track(_ parameters: [Tensor]) throws {
+        averager = try GradientAverager(group: group, parameters: parameters, bucketBytes: bucketBytes)
+    }
+
+    /// Runs the backward pass of `loss` (this rank's mean loss), leaving every tracked parameter's gradient at its
+    /// mean over the ranks: the gradient of the global batch's mean loss, as the shards are equal.
+    public func backward(_ loss: Tensor) throws {
+        guard let averager else { preconditionFailure("DataParallel.backward before track(_:)") }
         try collective("averaging gradients") {
-            try group.allReduceSum(gradients, scale: 1 / Double(worldSize), bucketBytes: bucketBytes)
+            lastAllReduceSeconds = try averager.averaging { try loss.backward() }
         }
-        lastAllReduceSeconds = Date().timeIntervalSince(started)
     }
 
     /// Copies rank 0's values of `tensors` (the same names, shapes and dtypes on every rank) to every rank,

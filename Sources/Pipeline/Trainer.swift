@@ -115,8 +115,7 @@ public final class Trainer {
             throw PipelineError("the loss became \(value) at step \(step + 1); training stopped (the last checkpoint is untouched)")
         }
         try optimizer.zeroGrad()
-        try mean.backward()
-        try dataParallel?.averageGradients(model.parameters.map(\.tensor))
+        if let dataParallel { try dataParallel.backward(mean) } else { try mean.backward() }
         var norm: Double?
         if let clip = config.gradClip { norm = try clipGradNorm(model.parameters, maxNorm: clip) }
         // The authors' LambdaLR: the k-th optimizer step (k from 0) uses lr * min(k / warmup, 1).
@@ -153,6 +152,7 @@ public final class Trainer {
             tensors["optimizer." + name + ".exp_avg_sq"] = s.expAvgSq
         }
         try dataParallel.broadcastFromLeader(tensors)
+        try dataParallel.track(model.parameters.map(\.tensor))
         self.dataParallel = dataParallel
     }
 

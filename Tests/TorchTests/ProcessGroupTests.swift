@@ -66,6 +66,50 @@ struct ProcessGroupTests {
         }
     }
 
+    @Test("gradients averaged during backward, one bucket per parameter: used by all, by one rank, by none")
+    func gradientAverager() throws {
+        let size = 2
+        let server = try DistributedStore(host: "127.0.0.1", port: 0, isServer: true, timeout: .seconds(30))
+        let port = server.port
+        let results = Results(count: size)
+        let done = DispatchGroup()
+        for rank in 0..<size {
+            done.enter()
+            Thread.detachNewThread {
+                defer { done.leave() }
+                do {
+                    let store = rank == 0 ? server : try DistributedStore(host: "127.0.0.1", port: port, isServer: false, timeout: .seconds(30))
+                    let group = try ProcessGroup(store: store, rank: rank, size: size, transport: .address("127.0.0.1"), timeout: .seconds(30))
+                    let (a, b, c) = (try Tensor.zeros([3]).requiresGrad(true), try Tensor.zeros([2]).requiresGrad(true),
+                                     try Tensor.zeros([4]).requiresGrad(true))
+                    // 8-byte buckets: every parameter alone, so buckets launch while backward runs.
+                    let averager = try GradientAverager(group: group, parameters: [a, b, c], bucketBytes: 8)
+                    for pass in 1...2 {  // the hooks re-arm: a second pass gives the same means
+                        for p in [a, b, c] { try p.setGrad(nil) }
+                        let x = try Tensor([Float](repeating: Float(rank + 1), count: 3))
+                        var loss = try (a * x).sum()                       // d/da = rank + 1
+                        if rank == 0 { loss = try loss + (b * 4.0).sum() } // d/db = 4 on rank 0 only
+                        _ = try averager.averaging { try loss.backward() }
+                        if pass == 2 {
+                            results.set(rank, [try a.grad?.toArray(Float.self).map(Double.init) ?? [],
+                                               try b.grad?.toArray(Float.self).map(Double.init) ?? [],
+                                               c.grad == nil ? [] : [1]])
+                        }
+                    }
+                } catch {
+                    results.fail(rank, "\(error)")
+                }
+            }
+        }
+        done.wait()
+        for rank in 0..<size {
+            let r = try #require(results.values[rank], "rank \(rank): \(results.errors[rank] ?? "no result")")
+            #expect(r[0] == [1.5, 1.5, 1.5])  // (1 + 2) / 2, exact in float32
+            #expect(r[1] == [2, 2])           // (4 + 0) / 2: rank 1 had no gradient and gets the mean
+            #expect(r[2].isEmpty, "a parameter no rank used keeps no gradient")
+        }
+    }
+
     @Test("bad ranks, ports and timeouts are refused by name")
     func badArguments() throws {
         let store = try DistributedStore(host: "127.0.0.1", port: 0, isServer: true, timeout: .seconds(5))

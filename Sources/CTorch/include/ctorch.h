@@ -289,6 +289,20 @@ int ct_process_group_allreduce(ct_process_group pg, const ct_tensor *ts, int n, 
 // Copies the n tensors of rank root to every rank (in place, without recording autograd history),
 // packed into buckets of at most bucket_bytes per dtype.
 int ct_process_group_broadcast(ct_process_group pg, const ct_tensor *ts, int n, int root, int64_t bucket_bytes);
+// Averaging of parameter gradients that overlaps backward (as DistributedDataParallel): the n parameters (float
+// CPU leaf tensors requiring gradients, the same on every rank) are grouped into buckets of at most bucket_bytes,
+// in reverse order; hooks copy each gradient into its bucket as autograd produces it, and full buckets are reduced
+// in the background, in the same order on every rank. Hooks stay until ct_grad_sync_free; they act only between
+// ct_grad_sync_prepare and ct_grad_sync_finish.
+typedef struct ct_grad_sync_s *ct_grad_sync;
+ct_grad_sync ct_grad_sync_new(ct_process_group pg, const ct_tensor *params, int n, int64_t bucket_bytes);
+void ct_grad_sync_free(ct_grad_sync s);
+// Arms the hooks for the next backward pass.
+int ct_grad_sync_prepare(ct_grad_sync s);
+// After the backward pass: reduces the buckets not yet launched (a parameter without a gradient counts as zeros),
+// waits for all, and sets every parameter's gradient to scale x the sum over ranks (scale = 1 / size: the mean).
+// *wait_seconds (when not NULL) receives the time spent waiting for the reductions after backward.
+int ct_grad_sync_finish(ct_grad_sync s, double scale, double *wait_seconds);
 // Returns when every rank has called it (or fails after the group's timeout).
 int ct_process_group_barrier(ct_process_group pg);
 // Tests the layout this library was compiled with against libtorch's: constructs a single-rank Gloo group
