@@ -132,7 +132,13 @@ struct Train: ParsableCommand {
     func run() throws {
         try OptionChecks.plainErrors {
             if nproc > 1 { return try launch() }
-            try train()
+            do {
+                try train()
+            } catch let error as PipelineError {
+                // Under a launcher every rank reports: say which one speaks.
+                guard let rank = ProcessInfo.processInfo.environment["RANK"], !error.message.hasPrefix("rank ") else { throw error }
+                throw PipelineError("rank \(rank): \(error.message)")
+            }
         }
     }
 

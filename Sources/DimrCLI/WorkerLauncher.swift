@@ -11,8 +11,10 @@ struct WorkerLauncher {
     let count: Int
     /// The arguments of each worker (the command without --nproc).
     let arguments: [String]
-    /// How long the rendezvous and each collective may take; also how long the others get to stop after one fails.
+    /// How long the rendezvous and each collective may take.
     let timeout: Duration
+    /// How long the other ranks get, after one fails, to report what they saw before they are killed.
+    var grace: Duration { min(timeout, .seconds(15)) }
 
     /// Runs the job; returns the exit status for the launcher (0, 130 when interrupted, else the failure's).
     func run() throws -> Int32 {
@@ -46,7 +48,7 @@ struct WorkerLauncher {
         return watch(workers)
     }
 
-    /// Waits for the workers; the first failure names its rank, and the others get `timeout` to stop before
+    /// Waits for the workers; the first failure names its rank, and the others get `grace` to stop before
     /// they are killed.
     private func watch(_ workers: [Process]) -> Int32 {
         var forwarded = false
@@ -62,8 +64,8 @@ struct WorkerLauncher {
                 failure = (rank, w.terminationReason == .uncaughtSignal ? 1 : w.terminationStatus)
                 let running = workers.indices.filter { workers[$0].isRunning }
                 FileHandle.standardError.write(Data(("dimr train: rank \(rank) (pid \(w.processIdentifier)) \(Self.describe(w)); "
-                    + "stopping the job (ranks \(running.map(String.init).joined(separator: ", ")) get \(timeout) to stop)\n").utf8))
-                deadline = Date().addingTimeInterval(Double(timeout.components.seconds))
+                    + "stopping the job (ranks \(running.map(String.init).joined(separator: ", ")) get \(grace) to stop)\n").utf8))
+                deadline = Date().addingTimeInterval(Double(grace.components.seconds))
             }
             if let deadline, Date() >= deadline {
                 for w in workers where w.isRunning { kill(w.processIdentifier, SIGKILL) }

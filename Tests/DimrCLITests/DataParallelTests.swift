@@ -102,7 +102,8 @@ import Torch
         let error = try job.stderr.fileHandleForReading.readToEnd() ?? Data()
         job.process.waitUntilExit()
         let message = String(decoding: error, as: UTF8.self)
-        #expect(Date().timeIntervalSince(killed) < 25, "the job took \(Date().timeIntervalSince(killed)) s to stop")
+        // The survivors stop within --dist-timeout (20 s; the launcher kills them 15 s after the failure at the latest).
+        #expect(Date().timeIntervalSince(killed) < 20, "the job took \(Date().timeIntervalSince(killed)) s to stop")
         #expect(job.process.terminationStatus != 0)
         #expect(message.contains("rank 1 (pid \(victim.pid)) was killed by signal 9"), "\(message)")
         #expect(message.contains("rank 0:") && message.contains("rank 1 stopped"), "rank 0 should name the lost rank: \(message)")
