@@ -29,11 +29,17 @@ struct Eval: ParsableCommand {
     @Option(help: "Measure these images instead: an .npz (ADM layout), an image folder, or fashion-mnist:train|test.") var samples: String?
     @Option(name: [.customShort("n"), .long], help: "Samples to generate (default 10000), or the first N images of --samples (default all).")
     var count: Int?
-    @Option(help: "Sampler: dpm-solver (the authors'), dpm-solver++ (2M) or ddim.") var sampler: Sample.SamplerKind = .dpmSolver
+    @Option(help: "Sampler, as for `dimr sample`: dpm-solver (the authors'), dpm-solver++ (2M), ddim, unipc-2, unipc-3 or dpm-solver++-3m-sde.")
+    var sampler: Sample.SamplerKind = .dpmSolver
     @Option(help: "Solver steps (denoiser calls).") var steps: Int = 25
     @Option(help: "Guidance rule: constant, decayed or none.") var guidance: Sample.Rule = .constant
     @Option(help: "Guidance scale: s of the constant rule, the final scale of the decayed rule.") var scale: Double = 1.0
     @Option(help: "Power of the decayed rule.") var power: Double = 1.0
+    @Option(help: ArgumentHelp("Guide only at times t with LOW < t <= HIGH on the authors' time scale 0...1000, as for `dimr sample` (default: every step).",
+                               valueName: "low,high"),
+            transform: { try GuidanceInterval(parsing: $0, schedule: NoiseSchedule.stableDiffusion()) })
+    var guidanceInterval: GuidanceInterval?
+    @Option(help: OptionChecks.precisionHelp) var precision: Precision = .float32
     @Option(help: "Seed; image k's noise depends only on (seed, k).") var seed: UInt64 = 0
     @Option(help: "Images per sampling batch.") var batchSize: Int = 64
     @Flag(help: "Use the raw weights instead of the EMA ones.") var noEma = false
@@ -68,7 +74,12 @@ struct Eval: ParsableCommand {
         if let samples { _ = try ImageSourceSpec(parsing: samples, option: "--samples") }
         if model != nil, shuffleLabels != nil { throw ValidationError("--shuffle-labels applies to --samples fashion-mnist:train|test") }
         if model == nil, saveSamples != nil { throw ValidationError("--save-samples needs a MODEL to sample from") }
+        try OptionChecks.real("--scale", scale, in: OptionChecks.float32Range, meaning: "the guidance runs in float32")
         try guidanceRule().validate()
+        try OptionChecks.precision(precision, device: device)
+        if model == nil, guidanceInterval != nil || precision != .float32 {
+            throw ValidationError("--guidance-interval and --precision apply to sampling from a MODEL")
+        }
     }
 
     func guidanceRule() -> Guidance {

@@ -37,6 +37,9 @@ enum OptionChecks {
         }
     }
 
+    /// The finite float32 numbers, for options whose value is used in float32 arithmetic.
+    static let float32Range = -Double(Float.greatestFiniteMagnitude)...Double(Float.greatestFiniteMagnitude)
+
     /// `name` must be a finite number in `range`.
     static func real(_ name: String, _ value: Double, in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude,
                      meaning: String? = nil) throws {

@@ -83,7 +83,7 @@ struct Sample: ParsableCommand {
         try OptionChecks.integer("--steps", steps, in: 1...1000)
         try OptionChecks.integer("--batch-size", batchSize, in: 1...(1 << 20))
         try OptionChecks.integer("--grid-per-class", gridPerClass, in: 1...1024)
-        try OptionChecks.real("--scale", scale)
+        try OptionChecks.real("--scale", scale, in: OptionChecks.float32Range, meaning: "the guidance runs in float32")
         try OptionChecks.real("--power", power, in: Double.leastNonzeroMagnitude...Double.greatestFiniteMagnitude)
         do { try rule().validate() } catch { throw ValidationError("--scale / --power: \(error)") }
         if let classes, classes.split(separator: ",").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {

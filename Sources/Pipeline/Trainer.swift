@@ -96,7 +96,7 @@ public final class Trainer {
         let mean = try perSample.mean()
         let value = try mean.item()
         guard value.isFinite else {
-            throw PipelineError("the loss became \(value) at step \(step + 1); training stopped (the last checkpoint is untouched)")
+            throw PipelineError("the loss became \(value) at step \(step + 1); training stopped, the weights of step \(step) unchanged")
         }
         try optimizer.zeroGrad()
         try mean.backward()
@@ -109,6 +109,17 @@ public final class Trainer {
         try ema.update(from: model)
         step += 1
         return StepReport(step: step, loss: value, learningRate: lr, gradNorm: norm)
+    }
+
+    /// Whether every weight of the model and its EMA is finite (a checkpoint worth keeping).
+    public func weightsAreFinite() throws -> Bool {
+        for t in model.stateDict().values where t.dtype.isFloatingPoint {
+            if try t.isFinite().all().itemInt() == 0 { return false }
+        }
+        for t in ema.stateDict(prefix: "").values where t.dtype.isFloatingPoint {
+            if try t.isFinite().all().itemInt() == 0 { return false }
+        }
+        return true
     }
 
     // MARK: checkpoints

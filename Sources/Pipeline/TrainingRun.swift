@@ -110,6 +110,7 @@ public final class TrainingRun {
         interrupted = false
         var bar = ProgressBar(total: options.steps, startStep: trainer.step)
         var losses: [Double] = []
+        var savedStep = trainer.step
         let batch = trainer.config.batchSize
         while trainer.step < options.steps {
             if Interrupt.requested {  // before the first step: nothing new to save
@@ -117,7 +118,19 @@ public final class TrainingRun {
                 break
             }
             let started = Date()
-            let report = try trainer.trainStep()
+            let report: StepReport
+            do {
+                report = try trainer.trainStep()
+            } catch {
+                // A failed step (unreadable data, a NaN loss) changes no weights: keep the steps made since the
+                // last checkpoint before reporting it.
+                guard trainer.step > savedStep, (try? trainer.weightsAreFinite()) == true, (try? saveCheckpoint()) != nil else {
+                    throw error
+                }
+                if progress { bar.finish() }
+                FileHandle.standardError.write(Data("stopped by an error at step \(trainer.step + 1): checkpoint of step \(trainer.step) saved\n".utf8))
+                throw error
+            }
             losses.append(report.loss)
             lossMean.add(report.loss)
             let logged = report.step % options.logEvery == 0 || report.step == options.steps
@@ -137,13 +150,14 @@ public final class TrainingRun {
             let periodic = options.checkpointEvery > 0 && report.step % options.checkpointEvery == 0
             if periodic || last || Interrupt.requested {
                 try saveCheckpoint()
+                savedStep = report.step
             }
             if options.sampleEvery > 0 && (report.step % options.sampleEvery == 0 || last) && !Interrupt.requested {
                 do {
                     try writeSampleGrid(options)
                 } catch {
                     // Keep the steps trained since the last checkpoint before reporting the failure.
-                    if !(periodic || last) { try saveCheckpoint() }
+                    if savedStep < report.step { try saveCheckpoint() }
                     throw error
                 }
             }

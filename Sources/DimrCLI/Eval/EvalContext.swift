@@ -54,7 +54,7 @@ struct EvalContext {
         let schedule = try NoiseSchedule.stableDiffusion()
         let solver = try command.sampler.make(schedule: schedule, steps: command.steps, seed: command.seed)
         let rule = command.guidanceRule()
-        let summary = solver.summary(guidance: rule)
+        let summary = solver.summary(guidance: rule, interval: command.guidanceInterval)
         if let save = command.saveSamples {
             writer = try NPZSampleWriter(path: save, count: n, height: file.imageSize, width: file.imageSize, channels: 3)
             report.protocolFields["saved_samples"] = save
@@ -77,9 +77,12 @@ struct EvalContext {
         case .constant(let s): report.protocolFields["equivalent_standard_scale"] = 1 + s
         case .decayed(let s, _): report.protocolFields["equivalent_standard_scale"] = "from 1 at t = 1000 to \(s) at t = 0"
         }
+        report.protocolFields["guidance_interval"] = command.guidanceInterval.map { "\($0)" } ?? "none: guided at every call"
+        report.protocolFields["guided_calls"] = summary.guidedCalls
+        report.protocolFields["sampling_precision"] = "\(command.precision)"
         report.protocolFields["sampling_batch_size"] = command.batchSize
-        return GeneratedImageSource(file: file, path: path, count: n, sampler: solver, guidance: rule, seed: command.seed,
-                                    batchSize: command.batchSize, device: device, savingTo: writer)
+        return GeneratedImageSource(file: file, path: path, count: n, sampler: solver, guidance: rule, guidanceInterval: command.guidanceInterval,
+                                    precision: command.precision, seed: command.seed, batchSize: command.batchSize, device: device, savingTo: writer)
     }
 
     /// Completes the --save-samples file.

@@ -16,19 +16,23 @@ struct GeneratedImageSource: EvalImageSource {
     let count: Int
     let sampler: any Sampler
     let guidance: Guidance
+    let guidanceInterval: GuidanceInterval?
+    let network: MixedPrecisionNetwork
     let seed: UInt64
     let batchSize: Int
     let device: Device
     let writer: NPZSampleWriter?
     private var handedOut = 0
 
-    init(file: ModelFile, path: String, count: Int, sampler: any Sampler, guidance: Guidance, seed: UInt64,
-         batchSize: Int, device: Device, savingTo writer: NPZSampleWriter?) {
+    init(file: ModelFile, path: String, count: Int, sampler: any Sampler, guidance: Guidance, guidanceInterval: GuidanceInterval?,
+         precision: Precision, seed: UInt64, batchSize: Int, device: Device, savingTo writer: NPZSampleWriter?) {
         self.file = file
         self.path = path
         self.count = count
         self.sampler = sampler
         self.guidance = guidance
+        self.guidanceInterval = guidanceInterval
+        self.network = MixedPrecisionNetwork(file.model, precision: precision)
         self.seed = seed
         self.batchSize = batchSize
         self.device = device
@@ -50,9 +54,11 @@ struct GeneratedImageSource: EvalImageSource {
         let shape = [file.model.config.channels, file.imageSize, file.imageSize]
         let noise = try InitialNoise.make(seed: seed, indices: handedOut..<end, shape: shape, device: device)
         let images = try withNoGrad {
-            try sampler.sample(network: file.model, noise: noise, classes: labels.to(device: device),
-                               nullClass: file.nullClass, guidance: guidance).to(device: .cpu)
+            try sampler.sample(network: network, noise: noise, classes: labels.to(device: device), nullClass: file.nullClass,
+                               guidance: guidance, guidanceInterval: guidanceInterval,
+                               imageIndices: handedOut..<end).to(device: .cpu)
         }
+        try ClassGridSampler.checkFinite(images, indices: handedOut..<end)
         try writer?.append(images: images, labels: labels)
         handedOut = end
         return (try ImageConversion.toUInt8NHWC(images), labels)
