@@ -119,7 +119,8 @@ struct Sample: ParsableCommand {
             let rawLatents = decoder == nil && ![1, 3].contains(shape[0])
             let latentWriter = rawLatents ? try LatentSampleWriter(output: output, overwrite: overwrite) : nil
             let outputs = rawLatents ? nil : try SampleOutputs(folder: output, classes: classList, perClass: perClass, imageShape: imageShape,
-                                                               gridPerClass: gridPerClass, singles: !gridOnly, overwrite: overwrite)
+                                                               gridPerClass: gridPerClass, singles: !gridOnly, overwrite: overwrite,
+                                                               classNames: file.classNames)
             if rawLatents { Console.line("no --autoencoder: writing the raw \(shape) latents to \(output)/latents/") }
             if let decoder, let autoencoder {
                 Console.line("autoencoder: \(autoencoder), latents \(shape) decoded to \(imageShape) (scale factor \(decoder.config.scaleFactor))")

@@ -197,7 +197,9 @@ public final class TrainingRun {
         try FileErrors.createFolder(directory + "/samples")
         let path = directory + String(format: "/samples/step-%08d.png", trainer.step)
         do {
-            try ImageGrid.write(images.images, to: path, columns: perClass)
+            let grid = try ImageGrid.tile(images.images, columns: perClass)
+            let labels = (0..<min(classes, 10)).map { ClassSelection.rowLabel($0, names: trainer.classNames) }
+            try PNG.write(RowLabels.add(to: grid, labels: labels, tileHeight: images.images.size(2), padding: 2), to: path)
         } catch {
             throw PipelineError("cannot write sample grid \(path): \(FileErrors.reason(error))")
         }
