@@ -17,22 +17,25 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def load(folder):
+    """One row per setting: protocol and timing from NAME.sampling.json, metrics from NAME.measure.json."""
     rows = []
-    for path in sorted(pathlib.Path(folder).glob("*.json")):
-        report = json.loads(path.read_text())
-        proto, metrics, timing = report["protocol"], report["metrics"], report["timing"]
-        name = path.stem
-        if "sampler" not in proto:
-            rows.append(dict(name=name, real=True, nfe=0, fid=metrics.get("classifier_fid"), acc=metrics.get("class_accuracy"),
-                             precision=metrics.get("classifier_precision"), recall=metrics.get("classifier_recall"),
-                             ips=None, n=proto.get("n"), sampler="real images", variant=""))
+    folder = pathlib.Path(folder)
+    for path in sorted(folder.glob("*.measure.json")):
+        name = path.name[: -len(".measure.json")]
+        metrics = json.loads(path.read_text())["metrics"]
+        common = dict(name=name, fid=metrics.get("classifier_fid"), acc=metrics.get("class_accuracy"),
+                      precision=metrics.get("classifier_precision"), recall=metrics.get("classifier_recall"))
+        sampling = folder / f"{name}.sampling.json"
+        if not sampling.exists():
+            n = json.loads(path.read_text())["protocol"].get("n")
+            rows.append(dict(common, real=True, nfe=0, ips=None, n=n, sampler="real images", variant=""))
             continue
-        interval = proto.get("guidance_interval", "")
+        report = json.loads(sampling.read_text())
+        proto, timing = report["protocol"], report["timing"]
+        interval = proto.get("guidance_interval", "none")
         variant = ("interval " if not interval.startswith("none") else "") + (
             "bf16" if proto.get("sampling_precision") == "bf16" else "")
-        rows.append(dict(name=name, real=False, nfe=proto["nfe"], fid=metrics.get("classifier_fid"),
-                         acc=metrics.get("class_accuracy"), precision=metrics.get("classifier_precision"),
-                         recall=metrics.get("classifier_recall"), ips=timing.get("sampling_images_per_s"), n=proto.get("n"),
+        rows.append(dict(common, real=False, nfe=proto["nfe"], ips=timing.get("sampling_images_per_s"), n=proto.get("n"),
                          sampler=proto["sampler"].split(" (")[0], variant=variant.strip(), steps=proto.get("solver_steps")))
     return rows
 

@@ -34,24 +34,35 @@ dpm-solver-25-interval dpm-solver 25 75,815 float32
 unipc-2-10-bf16 unipc-2 10 - bf16
 "
 SETTINGS=${SETTINGS:-$DEFAULT_SETTINGS}
+SAMPLES=${SAMPLES:-runs/sampling-study}   # the generated .npz files (not committed)
 [ -x "$DIMR" ] || { echo "build first: swift build -c release (or set DIMR)" >&2; exit 1; }
-mkdir -p "$OUT"
-echo "$SETTINGS" | tr ';' '\n' | while read -r name sampler steps interval precision; do
-  [ -n "${name:-}" ] || continue
-  json="$OUT/$name.json"
-  if [ -s "$json" ]; then echo "$name: done before"; continue; fi
-  args=(eval "$MODEL" -n "$N" --sampler "$sampler" --steps "$steps" --guidance constant --scale 1
-        --precision "$precision" --seed 0 --threads "$THREADS" --output "$json.partial")
-  [ "$interval" = "-" ] || args+=(--guidance-interval "$interval")
+mkdir -p "$OUT" "$SAMPLES"
+# Two passes: each setting's samples are generated (timed, NAME.sampling.json) and saved, then measured with the
+# classifier (NAME.measure.json), so sampling can start before the classifier exists and timings stay clean.
+settings() { echo "$SETTINGS" | tr ';' '\n' | while read -r name rest; do [ -n "${name:-}" ] && echo "$name $rest"; done; }
+settings | while read -r name sampler steps interval precision; do
+  json="$OUT/$name.sampling.json"
+  if [ -s "$json" ]; then echo "$name: sampled before"; continue; fi
   if [[ "$precision" == bf16 ]] && ! grep -qE 'avx512_bf16|amx_bf16' /proc/cpuinfo; then
     echo "$name: skipped, this CPU has neither AVX512-BF16 nor AMX"; continue
   fi
+  args=(eval "$MODEL" -n "$N" --sampler "$sampler" --steps "$steps" --guidance constant --scale 1
+        --precision "$precision" --seed 0 --threads "$THREADS" --classifier none
+        --save-samples "$SAMPLES/$name.npz" --output "$json.partial")
+  [ "$interval" = "-" ] || args+=(--guidance-interval "$interval")
   echo "$name: $DIMR ${args[*]}"
   "$DIMR" "${args[@]}" > /dev/null
   mv "$json.partial" "$json"
 done
+[ -f "${CLASSIFIER:-models/fmnist-classifier.safetensors}" ] || { echo "no classifier yet: measure later by running this again"; exit 0; }
+settings | while read -r name _; do
+  json="$OUT/$name.measure.json"
+  [ -s "$json" ] || [ ! -s "$OUT/$name.sampling.json" ] && continue
+  "$DIMR" eval --samples "$SAMPLES/$name.npz" --threads "$THREADS" --output "$json.partial" > /dev/null
+  mv "$json.partial" "$json"
+done
 # Real images in the same units and the same N: the first N training images (their own labels).
-if [ ! -s "$OUT/real-train.json" ]; then
-  "$DIMR" eval --samples fashion-mnist:train -n "$N" --threads "$THREADS" --output "$OUT/real-train.json.partial" > /dev/null
-  mv "$OUT/real-train.json.partial" "$OUT/real-train.json"
+if [ ! -s "$OUT/real-train.measure.json" ]; then
+  "$DIMR" eval --samples fashion-mnist:train -n "$N" --threads "$THREADS" --output "$OUT/real-train.measure.json.partial" > /dev/null
+  mv "$OUT/real-train.measure.json.partial" "$OUT/real-train.measure.json"
 fi

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import DiMR
 import Diffusion
 import Evaluation
 import Foundation
@@ -25,7 +26,12 @@ struct Eval: ParsableCommand {
         Prints one JSON object (metrics, protocol, timing) on standard output and a summary on standard error.
         """)
 
-    @Argument(help: "A model (training checkpoint or exported weights) to sample from.") var model: String?
+    @Argument(help: "A model to sample from: a training checkpoint, exported weights, or a PyTorch state dict (.pth, with --preset or --config).")
+    var model: String?
+    @Option(help: "Model preset for weights without a configuration, e.g. DiMR-XL/2R (see `dimr info --presets`).") var preset: String?
+    @Option(help: "Model configuration JSON (the authors' field names) for weights without one.") var config: String?
+    @Option(help: "Autoencoder weights that decode a latent model's samples to RGB before they are measured (the authors' autoencoder_kl_ema.pth).")
+    var autoencoder: String?
     @Option(help: "Measure these images instead: an .npz (ADM layout), an image folder, or fashion-mnist:train|test.") var samples: String?
     @Option(name: [.customShort("n"), .long], help: "Samples to generate (default 10000), or the first N images of --samples (default all).")
     var count: Int?
@@ -77,9 +83,13 @@ struct Eval: ParsableCommand {
         try OptionChecks.real("--scale", scale, in: OptionChecks.float32Range, meaning: "the guidance runs in float32")
         try guidanceRule().validate()
         try OptionChecks.precision(precision, device: device)
-        if model == nil, guidanceInterval != nil || precision != .float32 {
-            throw ValidationError("--guidance-interval and --precision apply to sampling from a MODEL")
+        if model == nil, guidanceInterval != nil || precision != .float32 || preset != nil || config != nil || autoencoder != nil {
+            throw ValidationError("--guidance-interval, --precision, --preset, --config and --autoencoder apply to sampling from a MODEL")
         }
+        guard preset == nil || config == nil else { throw ValidationError("give --preset or --config, not both") }
+        if let preset { _ = try DiMRConfig.preset(named: preset) }
+        if let config, !FileManager.default.fileExists(atPath: config) { throw ValidationError("--config: no file \(config)") }
+        if let autoencoder, !FileManager.default.fileExists(atPath: autoencoder) { throw ValidationError("--autoencoder: no file \(autoencoder)") }
     }
 
     func guidanceRule() -> Guidance {

@@ -101,7 +101,7 @@ struct Sample: ParsableCommand {
             let device = try OptionChecks.device(device)
             Interrupt.install()
             let started = Date()
-            let (configuration, presetSize) = try givenConfiguration()
+            let (configuration, presetSize) = try OptionChecks.givenConfiguration(preset: preset, config: config)
             let file = try ModelFile(path: checkpoint, useEMA: !noEma, device: device, configuration: configuration, imageSize: presetSize)
             let decoder = try autoencoder.map { try AutoencoderFile.load($0) }
             if let decoder, decoder.config.embedDim != file.model.config.channels {
@@ -163,22 +163,6 @@ struct Sample: ParsableCommand {
                 throw ExitCode(130)
             }
         }
-    }
-
-    /// The configuration given by --preset or --config, and the preset's image size.
-    private func givenConfiguration() throws -> (DiMRConfig?, Int?) {
-        if let preset {
-            let p = try DiMRConfig.preset(named: preset)
-            return (p.config, p.imageSize)
-        }
-        if let config {
-            let text: String
-            do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
-                throw ValidationError("cannot read --config \(config): \(FileErrors.reason(error))")
-            }
-            return (try DiMRConfig.fromJSON(text), nil)
-        }
-        return (nil, nil)
     }
 
     /// The guidance rule the options give.

@@ -1,3 +1,4 @@
+import Autoencoder
 import Datasets
 import DiMR
 import Diffusion
@@ -18,6 +19,7 @@ struct GeneratedImageSource: EvalImageSource {
     let guidance: Guidance
     let guidanceInterval: GuidanceInterval?
     let network: MixedPrecisionNetwork
+    let decoder: AutoencoderKL?
     let seed: UInt64
     let batchSize: Int
     let device: Device
@@ -25,7 +27,7 @@ struct GeneratedImageSource: EvalImageSource {
     private var handedOut = 0
 
     init(file: ModelFile, path: String, count: Int, sampler: any Sampler, guidance: Guidance, guidanceInterval: GuidanceInterval?,
-         precision: Precision, seed: UInt64, batchSize: Int, device: Device, savingTo writer: NPZSampleWriter?) {
+         precision: Precision, decoder: AutoencoderKL?, seed: UInt64, batchSize: Int, device: Device, savingTo writer: NPZSampleWriter?) {
         self.file = file
         self.path = path
         self.count = count
@@ -33,6 +35,7 @@ struct GeneratedImageSource: EvalImageSource {
         self.guidance = guidance
         self.guidanceInterval = guidanceInterval
         self.network = MixedPrecisionNetwork(file.model, precision: precision)
+        self.decoder = decoder
         self.seed = seed
         self.batchSize = batchSize
         self.device = device
@@ -40,7 +43,11 @@ struct GeneratedImageSource: EvalImageSource {
     }
 
     var classCount: Int { file.nullClass }
-    var imageShape: (height: Int, width: Int, channels: Int) { (file.imageSize, file.imageSize, file.model.config.channels) }
+    var imageShape: (height: Int, width: Int, channels: Int) {
+        guard let decoder else { return (file.imageSize, file.imageSize, file.model.config.channels) }
+        let size = file.imageSize << (decoder.config.chMult.count - 1)
+        return (size, size, decoder.config.outCh)
+    }
     var description: String { "\(count) samples of \(path) (\(file.weights.description) weights)" }
     var hasLabels: Bool { true }
 
@@ -53,12 +60,15 @@ struct GeneratedImageSource: EvalImageSource {
         let labels = try Tensor((handedOut..<end).map(label))
         let shape = [file.model.config.channels, file.imageSize, file.imageSize]
         let noise = try InitialNoise.make(seed: seed, indices: handedOut..<end, shape: shape, device: device)
-        let images = try withNoGrad {
+        var images = try withNoGrad {
             try sampler.sample(network: network, noise: noise, classes: labels.to(device: device), nullClass: file.nullClass,
                                guidance: guidance, guidanceInterval: guidanceInterval,
                                imageIndices: handedOut..<end).to(device: .cpu)
         }
         try ClassGridSampler.checkFinite(images, indices: handedOut..<end)
+        if let decoder {  // latents -> RGB in [-1, 1], as dimr sample decodes them
+            images = try withNoGrad { try decoder.decode(images.to(device: device)).clamp(min: -1, max: 1).to(device: .cpu) }
+        }
         try writer?.append(images: images, labels: labels)
         handedOut = end
         return (try ImageConversion.toUInt8NHWC(images), labels)
