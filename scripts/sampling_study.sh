@@ -20,18 +20,16 @@ DEFAULT_SETTINGS="
 dpm-solver-5 dpm-solver 5 - float32
 dpm-solver-10 dpm-solver 10 - float32
 dpm-solver-25 dpm-solver 25 - float32
-dpm-solver-50 dpm-solver 50 - float32
-dpm-solver++-5 dpm-solver++ 5 - float32
-dpm-solver++-10 dpm-solver++ 10 - float32
+unipc-2-10 unipc-2 10 - float32
 unipc-2-5 unipc-2 5 - float32
 unipc-2-8 unipc-2 8 - float32
-unipc-2-10 unipc-2 10 - float32
-unipc-3-8 unipc-3 8 - float32
-unipc-2-5-interval unipc-2 5 75,815 float32
-unipc-2-8-interval unipc-2 8 75,815 float32
 unipc-2-10-interval unipc-2 10 75,815 float32
-dpm-solver-25-interval dpm-solver 25 75,815 float32
+unipc-2-5-interval unipc-2 5 75,815 float32
+dpm-solver++-10 dpm-solver++ 10 - float32
 unipc-2-10-bf16 unipc-2 10 - bf16
+unipc-3-8 unipc-3 8 - float32
+dpm-solver-25-interval dpm-solver 25 75,815 float32
+dpm-solver-50 dpm-solver 50 - float32
 "
 SETTINGS=${SETTINGS:-$DEFAULT_SETTINGS}
 SAMPLES=${SAMPLES:-runs/sampling-study}   # the generated .npz files (not committed)

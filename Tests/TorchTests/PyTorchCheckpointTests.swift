@@ -93,6 +93,7 @@ struct PyTorchCheckpointTests {
         ("deep_nesting.pth", "nested more than 1000 deep"),
         ("shared_dicts.pth", "the same dict appears in several places"),
         ("expanded_view.pth", "more elements than its storage"),
+        ("colliding_names.pth", "two tensors are both named a.b"),
     ])
     func hostileFiles(file: String, words: String) {
         let message = loadError(file)

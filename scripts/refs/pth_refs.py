@@ -180,3 +180,6 @@ for level in range(1, 15):
 laughs += b"u."
 raw_bytes_pth("shared_dicts.pth", bytes(laughs))
 with_pickle("expanded_view.pth", raw_pickle({"t": tensor_call("FloatStorage", "0", 6, 0, (16384, 32768), (0, 0))}), {"0": floats})
+
+# A nested dict's path that collides with a dotted key: two tensors would be named "a.b".
+torch.save({"a.b": torch.zeros(2), "a": {"b": torch.ones(3)}}, os.path.join(OUT, "colliding_names.pth"))
