@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Datasets", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Datasets", "TestSupport"]),
         .testTarget(name: "DimrCLITests", dependencies: ["Torch", "NN", "Datasets", "Evaluation", "DimrCLI"], exclude: ["Fixtures"]),
         .testTarget(name: "DimrFuzzTests", dependencies: ["DimrFuzz"]),
         .testTarget(name: "ServeTests", dependencies: ["Serve", "Torch", "NN", "DiMR", "Pipeline"]),

@@ -22,9 +22,7 @@ fetch_libtorch() {
   local wheels="$DEPS/wheels" root="$DEPS/torch"
   mkdir -p "$wheels"
   say "fetching torch==${TORCH_VERSION}+cpu with pip (about 190 MB) ..."
-  if python3 -m pip download --quiet --no-deps --dest "$wheels" "torch==${TORCH_VERSION}+cpu" 2>"$DEPS/pip.log" \
-     || python3 -m pip download --quiet --no-deps --dest "$wheels" "torch==${TORCH_VERSION}+cpu" \
-          --extra-index-url https://download.pytorch.org/whl/cpu 2>>"$DEPS/pip.log"; then
+  if python3 -m pip download --quiet --no-deps --dest "$wheels" "torch==${TORCH_VERSION}+cpu" 2>"$DEPS/pip.log"; then
     :
   else
     say "the CPU wheel is not reachable; falling back to the CUDA 13 build of torch==${TORCH_VERSION} (about 530 MB)"

@@ -111,6 +111,15 @@ public final class LatentBatchStream {
             throw DatasetError("\(path): moments \(moments.shape) and labels \(labels.shape) do not match the index"
                                + " (\(shard.count) images of \(index.momentsShape))")
         }
+        if shard.count > 0 {
+            let low = try labels.min().itemInt(), high = try labels.max().itemInt()
+            guard low >= 0, high < index.classes.count else {
+                throw DatasetError("\(path): labels range over \(low)...\(high), outside the index's \(index.classes.count) classes 0...\(index.classes.count - 1)")
+            }
+            guard try moments.isFinite().all().itemInt() == 1 else {
+                throw DatasetError("\(path): the moments hold NaN or infinite values")
+            }
+        }
         let rows = try Self.permutation(shard.count, seed: seed, epoch: epoch, shard: number)
         open = (position, rows, moments, labels)
         return (rows, moments, labels)

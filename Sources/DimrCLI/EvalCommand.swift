@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import DiMR
 import Diffusion
 import Evaluation
 import Foundation
@@ -25,15 +26,26 @@ struct Eval: ParsableCommand {
         Prints one JSON object (metrics, protocol, timing) on standard output and a summary on standard error.
         """)
 
-    @Argument(help: "A model (training checkpoint or exported weights) to sample from.") var model: String?
+    @Argument(help: "A model to sample from: a training checkpoint, exported weights, or a PyTorch state dict (.pth, with --preset or --config).")
+    var model: String?
+    @Option(help: "Model preset for weights without a configuration, e.g. DiMR-XL/2R (see `dimr info --presets`).") var preset: String?
+    @Option(help: "Model configuration JSON (the authors' field names) for weights without one.") var config: String?
+    @Option(help: "Autoencoder weights that decode a latent model's samples to RGB before they are measured (the authors' autoencoder_kl_ema.pth).")
+    var autoencoder: String?
     @Option(help: "Measure these images instead: an .npz (ADM layout), an image folder, or fashion-mnist:train|test.") var samples: String?
     @Option(name: [.customShort("n"), .long], help: "Samples to generate (default 10000), or the first N images of --samples (default all).")
     var count: Int?
-    @Option(help: "Sampler: dpm-solver (the authors'), dpm-solver++ (2M) or ddim.") var sampler: Sample.SamplerKind = .dpmSolver
+    @Option(help: "Sampler, as for `dimr sample`: dpm-solver (the authors'), dpm-solver++ (2M), ddim, unipc-2, unipc-3 or dpm-solver++-3m-sde.")
+    var sampler: Sample.SamplerKind = .dpmSolver
     @Option(help: "Solver steps (denoiser calls).") var steps: Int = 25
     @Option(help: "Guidance rule: constant, decayed or none.") var guidance: Sample.Rule = .constant
     @Option(help: "Guidance scale: s of the constant rule, the final scale of the decayed rule.") var scale: Double = 1.0
     @Option(help: "Power of the decayed rule.") var power: Double = 1.0
+    @Option(help: ArgumentHelp("Guide only at times t with LOW < t <= HIGH on the authors' time scale 0...1000, as for `dimr sample` (default: every step).",
+                               valueName: "low,high"),
+            transform: { try GuidanceInterval(parsing: $0, schedule: NoiseSchedule.stableDiffusion()) })
+    var guidanceInterval: GuidanceInterval?
+    @Option(help: OptionChecks.precisionHelp) var precision: Precision = .float32
     @Option(help: "Seed; image k's noise depends only on (seed, k).") var seed: UInt64 = 0
     @Option(help: "Images per sampling batch.") var batchSize: Int = 64
     @Flag(help: "Use the raw weights instead of the EMA ones.") var noEma = false
@@ -68,7 +80,16 @@ struct Eval: ParsableCommand {
         if let samples { _ = try ImageSourceSpec(parsing: samples, option: "--samples") }
         if model != nil, shuffleLabels != nil { throw ValidationError("--shuffle-labels applies to --samples fashion-mnist:train|test") }
         if model == nil, saveSamples != nil { throw ValidationError("--save-samples needs a MODEL to sample from") }
+        try OptionChecks.real("--scale", scale, in: OptionChecks.float32Range, meaning: "the guidance runs in float32")
         try guidanceRule().validate()
+        try OptionChecks.precision(precision, device: device)
+        if model == nil, guidanceInterval != nil || precision != .float32 || preset != nil || config != nil || autoencoder != nil {
+            throw ValidationError("--guidance-interval, --precision, --preset, --config and --autoencoder apply to sampling from a MODEL")
+        }
+        guard preset == nil || config == nil else { throw ValidationError("give --preset or --config, not both") }
+        if let preset { _ = try DiMRConfig.preset(named: preset) }
+        if let config, !FileManager.default.fileExists(atPath: config) { throw ValidationError("--config: no file \(config)") }
+        if let autoencoder, !FileManager.default.fileExists(atPath: autoencoder) { throw ValidationError("--autoencoder: no file \(autoencoder)") }
     }
 
     func guidanceRule() -> Guidance {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import DiMR
 import Pipeline
 import Torch
 
@@ -36,6 +37,9 @@ enum OptionChecks {
             throw ValidationError("\(name) must be \(bounds)\(meaning.map { " (\($0))" } ?? ""), got \(value)")
         }
     }
+
+    /// The finite float32 numbers, for options whose value is used in float32 arithmetic.
+    static let float32Range = -Double(Float.greatestFiniteMagnitude)...Double(Float.greatestFiniteMagnitude)
 
     /// `name` must be a finite number in `range`.
     static func real(_ name: String, _ value: Double, in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude,
@@ -89,5 +93,21 @@ enum OptionChecks {
         } catch {
             throw CommandError(FileErrors.reason(error))
         }
+    }
+
+    /// The model configuration given by `--preset` or `--config` (nil when neither), and the preset's image size.
+    static func givenConfiguration(preset: String?, config: String?) throws -> (DiMRConfig?, Int?) {
+        if let preset {
+            let p = try DiMRConfig.preset(named: preset)
+            return (p.config, p.imageSize)
+        }
+        if let config {
+            let text: String
+            do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
+                throw ValidationError("cannot read --config \(config): \(FileErrors.reason(error))")
+            }
+            return (try DiMRConfig.fromJSON(text), nil)
+        }
+        return (nil, nil)
     }
 }

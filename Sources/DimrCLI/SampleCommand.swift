@@ -83,7 +83,7 @@ struct Sample: ParsableCommand {
         try OptionChecks.integer("--steps", steps, in: 1...1000)
         try OptionChecks.integer("--batch-size", batchSize, in: 1...(1 << 20))
         try OptionChecks.integer("--grid-per-class", gridPerClass, in: 1...1024)
-        try OptionChecks.real("--scale", scale)
+        try OptionChecks.real("--scale", scale, in: OptionChecks.float32Range, meaning: "the guidance runs in float32")
         try OptionChecks.real("--power", power, in: Double.leastNonzeroMagnitude...Double.greatestFiniteMagnitude)
         do { try rule().validate() } catch { throw ValidationError("--scale / --power: \(error)") }
         if let classes, classes.split(separator: ",").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
@@ -101,7 +101,7 @@ struct Sample: ParsableCommand {
             let device = try OptionChecks.device(device)
             Interrupt.install()
             let started = Date()
-            let (configuration, presetSize) = try givenConfiguration()
+            let (configuration, presetSize) = try OptionChecks.givenConfiguration(preset: preset, config: config)
             let file = try ModelFile(path: checkpoint, useEMA: !noEma, device: device, configuration: configuration, imageSize: presetSize)
             let decoder = try autoencoder.map { try AutoencoderFile.load($0) }
             if let decoder, decoder.config.embedDim != file.model.config.channels {
@@ -119,7 +119,8 @@ struct Sample: ParsableCommand {
             let rawLatents = decoder == nil && ![1, 3].contains(shape[0])
             let latentWriter = rawLatents ? try LatentSampleWriter(output: output, overwrite: overwrite) : nil
             let outputs = rawLatents ? nil : try SampleOutputs(folder: output, classes: classList, perClass: perClass, imageShape: imageShape,
-                                                               gridPerClass: gridPerClass, singles: !gridOnly, overwrite: overwrite)
+                                                               gridPerClass: gridPerClass, singles: !gridOnly, overwrite: overwrite,
+                                                               classNames: file.classNames)
             if rawLatents { Console.line("no --autoencoder: writing the raw \(shape) latents to \(output)/latents/") }
             if let decoder, let autoencoder {
                 Console.line("autoencoder: \(autoencoder), latents \(shape) decoded to \(imageShape) (scale factor \(decoder.config.scaleFactor))")
@@ -162,22 +163,6 @@ struct Sample: ParsableCommand {
                 throw ExitCode(130)
             }
         }
-    }
-
-    /// The configuration given by --preset or --config, and the preset's image size.
-    private func givenConfiguration() throws -> (DiMRConfig?, Int?) {
-        if let preset {
-            let p = try DiMRConfig.preset(named: preset)
-            return (p.config, p.imageSize)
-        }
-        if let config {
-            let text: String
-            do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
-                throw ValidationError("cannot read --config \(config): \(FileErrors.reason(error))")
-            }
-            return (try DiMRConfig.fromJSON(text), nil)
-        }
-        return (nil, nil)
     }
 
     /// The guidance rule the options give.

@@ -18,7 +18,7 @@ public enum AutoencoderFile {
     public static func load(_ path: String, config: AutoencoderConfig? = nil) throws -> AutoencoderKL {
         var chosen = config
         var weights: [String: Tensor]
-        if path.hasSuffix(".pth") || path.hasSuffix(".pt") || path.hasSuffix(".ckpt") {
+        if try ModelFile.format(path) == .pytorchZip {
             weights = try PyTorchCheckpoint(path: path).stateDict
         } else {
             let file = try SafeTensorsFile(path: path)

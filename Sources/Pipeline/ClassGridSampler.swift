@@ -96,9 +96,20 @@ public struct ClassGridSampler {
                 try sampler.sample(network: network, noise: noise, classes: y, nullClass: nullClass, guidance: guidance,
                                    guidanceInterval: guidanceInterval, imageIndices: start..<end)
             }
+            try Self.checkFinite(images, indices: start..<end)
             let batch = Batch(images: try images.to(device: .cpu), labels: try Tensor(labels), start: start, total: total)
             start = end
             guard try body(batch) else { return }
+        }
+    }
+
+    /// Throws when sampled `images` (images `indices` of a run) hold NaN or infinite values, which would be
+    /// saved as black images: the guidance scale or the weights overflowed float32 (or bfloat16's range).
+    public static func checkFinite(_ images: Tensor, indices: Range<Int>) throws {
+        let bad = try images.isFinite().logicalNot().sum().itemInt()
+        guard bad == 0 else {
+            throw PipelineError("images \(indices.lowerBound)...\(indices.upperBound - 1) came out with \(bad) NaN or infinite values "
+                                + "(a guidance scale too large for float32, or weights that overflow): nothing of them was saved")
         }
     }
 }

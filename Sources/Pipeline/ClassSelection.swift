@@ -1,5 +1,11 @@
 /// The classes `dimr sample --classes` names: indices or class names, comma-separated.
 public enum ClassSelection {
+    /// The label of class `index` on a grid row: its name where `names` has one, else its number.
+    public static func rowLabel(_ index: Int, names: [String]?) -> String {
+        guard let names, index >= 0, index < names.count else { return String(index) }
+        return names[index]
+    }
+
     /// Parses `text` against a model of `count` classes with optional `names` (in label order, at most `count`).
     ///
     /// Each item is an index in `0..<count` or a class name, matched ignoring case, spaces and punctuation;

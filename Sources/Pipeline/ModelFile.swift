@@ -29,11 +29,10 @@ public struct ModelFile {
     ///   or holds only EMA weights and `useEMA` is false; the reader's errors for a bad file.
     public init(path: String, useEMA: Bool = true, device: Device = .cpu, configuration: DiMRConfig? = nil,
                 imageSize givenSize: Int? = nil) throws {
-        if [".pth", ".pt"].contains(where: { path.hasSuffix($0) }) {
+        if try Self.format(path) == .pytorchZip {
             guard let configuration else {
                 throw PipelineError("\(path) is a PyTorch state dict, which holds weights only: give the model with --preset (e.g. DiMR-XL/2R) or --config")
             }
-            guard access(path, R_OK) == 0 else { throw PipelineError("cannot read \(path): \(FileErrors.lastReason)") }
             let checkpoint = try PyTorchCheckpoint(path: path)
             try self.init(config: configuration, state: checkpoint.stateDict, kind: .saved, imageSize: givenSize,
                           classNames: nil, path: path, device: device)
@@ -43,6 +42,9 @@ public struct ModelFile {
         let config: DiMRConfig
         if let configText = file.metadata["config"] {
             config = try DiMRConfig.fromJSON(configText)
+            if let configuration, configuration != config {
+                throw PipelineError("\(path) records its own model configuration, which differs from the one given with --preset / --config: leave the option out")
+            }
         } else if let configuration {
             config = configuration
         } else {
@@ -87,6 +89,11 @@ public struct ModelFile {
         do { try config.validate(imageSize: size) } catch {
             throw PipelineError("\(path): image size \(size) does not fit the model: \(error)")
         }
+        // A NaN or infinity in the weights turns every sample into NaN (saved as black images): refuse it by name.
+        for (name, tensor) in state.sorted(by: { $0.key < $1.key }) where tensor.dtype.isFloatingPoint {
+            let bad = try tensor.isFinite().logicalNot().sum().itemInt()
+            if bad > 0 { throw PipelineError("\(path): weight \(name) holds \(bad) NaN or infinite values") }
+        }
         let model = try Init.skipping { try DiMRModel(config: config) }
         do {
             try model.loadStateDict(state, assign: true)
@@ -100,6 +107,22 @@ public struct ModelFile {
         nullClass = classes - 1
         imageSize = size
         self.classNames = classNames
+    }
+
+    /// The format of the weights file at `path`, told from its first bytes (a `.pth` renamed `.safetensors` still
+    /// loads); a plain-words error when it cannot be read, is a folder, or is in no format read here.
+    static func format(_ path: String) throws -> WeightsFormat {
+        guard access(path, R_OK) == 0 else { throw PipelineError("cannot read \(path): \(FileErrors.lastReason)") }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw PipelineError("\(path) is a folder, not a weights file")
+        }
+        let format: WeightsFormat
+        do { format = try WeightsFormat.detect(path: path) } catch let error as TorchError { throw PipelineError(error.message) }
+        if format == .pytorchLegacy {
+            throw PipelineError("\(path) is a PyTorch checkpoint in the legacy (pre-1.6) format: re-save it with a recent torch.save")
+        }
+        return format
     }
 
     /// Opens `path`, saying in plain words why it cannot be read ("No such file or directory").

@@ -31,17 +31,20 @@ public final class SampleOutputs {
     private let lock: OutputLock
     private var archive: NPZSampleWriter?
     private var gridTiles: [Tensor] = []
+    private let classNames: [String]?
 
     /// Prepares `folder` for `perClass` images of each of `classes`, of shape `imageShape` [C, H, W].
     /// - Throws: `PipelineError` when the folder cannot be created or written, is in use, or holds an earlier
     ///   run's outputs and `overwrite` is false.
+    /// Grid rows are labelled with `classNames` (in label order) where they name the class, else with its number.
     public init(folder: String, classes: [Int], perClass: Int, imageShape: [Int], gridPerClass: Int,
-                singles: Bool, overwrite: Bool) throws {
+                singles: Bool, overwrite: Bool, classNames: [String]? = nil) throws {
         precondition(perClass > 0 && gridPerClass > 0 && imageShape.count == 3, "invalid sample output layout")
         let (total, overflow) = classes.count.multipliedReportingOverflow(by: perClass)
         guard !overflow, total > 0 else { throw PipelineError("\(classes.count) classes x \(perClass) images is not a number of images") }
         self.folder = folder
         self.classes = classes
+        self.classNames = classNames
         self.perClass = perClass
         self.gridPerClass = min(gridPerClass, perClass)
         self.singles = singles
@@ -130,7 +133,8 @@ public final class SampleOutputs {
             do {
                 let grid = try ImageGrid.tile(Tensor.cat(gridTiles), columns: gridPerClass)
                 let height = gridTiles[0].size(2)
-                try PNG.write(RowLabels.add(to: grid, labels: Array(classes.prefix(rows)), tileHeight: height, padding: 2), to: path)
+                let labels = classes.prefix(rows).map { ClassSelection.rowLabel($0, names: classNames) }
+                try PNG.write(RowLabels.add(to: grid, labels: labels, tileHeight: height, padding: 2), to: path)
             } catch {
                 throw PipelineError("cannot write \(path): \(FileErrors.reason(error))")
             }

@@ -112,7 +112,7 @@ public final class Trainer {
         var stop = Interrupt.requested
         if let dataParallel { (value, stop) = try dataParallel.agree(loss: value, stop: stop) }
         guard value.isFinite else {
-            throw PipelineError("the loss became \(value) at step \(step + 1); training stopped (the last checkpoint is untouched)")
+            throw PipelineError("the loss became \(value) at step \(step + 1); training stopped, the weights of step \(step) unchanged")
         }
         try optimizer.zeroGrad()
         if let dataParallel { try dataParallel.backward(mean) } else { try mean.backward() }
@@ -154,6 +154,17 @@ public final class Trainer {
         try dataParallel.broadcastFromLeader(tensors)
         try dataParallel.track(model.parameters.map(\.tensor))
         self.dataParallel = dataParallel
+    }
+
+    /// Whether every weight of the model and its EMA is finite (a checkpoint worth keeping).
+    public func weightsAreFinite() throws -> Bool {
+        for t in model.stateDict().values where t.dtype.isFloatingPoint {
+            if try t.isFinite().all().itemInt() == 0 { return false }
+        }
+        for t in ema.stateDict(prefix: "").values where t.dtype.isFloatingPoint {
+            if try t.isFinite().all().itemInt() == 0 { return false }
+        }
+        return true
     }
 
     // MARK: checkpoints

@@ -146,6 +146,7 @@ public final class TrainingRun {
         interrupted = false
         var bar = ProgressBar(total: options.steps, startStep: trainer.step)
         var losses: [Double] = []
+        var savedStep = trainer.step
         let batch = trainer.config.batchSize
         while trainer.step < options.steps {
             if Interrupt.requested && trainer.dataParallel == nil {  // before the first step: nothing new to save
@@ -153,7 +154,19 @@ public final class TrainingRun {
                 break
             }
             let started = Date()
-            let report = try trainer.trainStep()
+            let report: StepReport
+            do {
+                report = try trainer.trainStep()
+            } catch {
+                // A failed step (unreadable data, a NaN loss) changes no weights: keep the steps made since the
+                // last checkpoint before reporting it.
+                guard trainer.step > savedStep, (try? trainer.weightsAreFinite()) == true, (try? saveCheckpoint()) != nil else {
+                    throw error
+                }
+                if progress { bar.finish() }
+                FileHandle.standardError.write(Data("stopped by an error at step \(trainer.step + 1): checkpoint of step \(trainer.step) saved\n".utf8))
+                throw error
+            }
             losses.append(report.loss)
             lossMean.add(report.loss)
             let stop = report.stopRequested
@@ -175,13 +188,14 @@ public final class TrainingRun {
             let periodic = options.checkpointEvery > 0 && report.step % options.checkpointEvery == 0
             if (periodic || last || stop) && isLeader {
                 try saveCheckpoint()
+                savedStep = report.step
             }
             if options.sampleEvery > 0 && (report.step % options.sampleEvery == 0 || last) && !stop && isLeader {
                 do {
                     try writeSampleGrid(options)
                 } catch {
                     // Keep the steps trained since the last checkpoint before reporting the failure.
-                    if !(periodic || last) { try saveCheckpoint() }
+                    if savedStep < report.step { try saveCheckpoint() }
                     throw error
                 }
             }
@@ -221,7 +235,9 @@ public final class TrainingRun {
         try FileErrors.createFolder(directory + "/samples")
         let path = directory + String(format: "/samples/step-%08d.png", trainer.step)
         do {
-            try ImageGrid.write(images.images, to: path, columns: perClass)
+            let grid = try ImageGrid.tile(images.images, columns: perClass)
+            let labels = (0..<min(classes, 10)).map { ClassSelection.rowLabel($0, names: trainer.classNames) }
+            try PNG.write(RowLabels.add(to: grid, labels: labels, tileHeight: images.images.size(2), padding: 2), to: path)
         } catch {
             throw PipelineError("cannot write sample grid \(path): \(FileErrors.reason(error))")
         }

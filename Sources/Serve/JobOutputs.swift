@@ -26,20 +26,22 @@ enum JobOutputs {
     static func archivePath(_ job: Job) -> String { "\(job.folder)/\(SampleOutputs.archiveName)" }
 
     /// The grid of `images` (N, C, H, W) in [-1, 1] laid out for `spec`: one row of per_class tiles per class.
-    static func grid(_ images: Tensor, spec: JobSpec) throws -> RasterImage {
+    /// Rows are labelled with the class names of `classNames` where it has them, else with numbers.
+    static func grid(_ images: Tensor, spec: JobSpec, classNames: [String]?) throws -> RasterImage {
         let tiles = try ImageGrid.tile(images, columns: spec.settings.perClass, padding: padding)
-        return RowLabels.add(to: tiles, labels: spec.settings.classes, tileHeight: images.size(2), padding: padding)
+        let labels = spec.settings.classes.map { ClassSelection.rowLabel($0, names: classNames) }
+        return RowLabels.add(to: tiles, labels: labels, tileHeight: images.size(2), padding: padding)
     }
 
     /// Writes every file of `job` from its images (N, C, H, W) on the CPU.
     /// - Throws: `PipelineError` naming the file that cannot be written.
-    static func write(_ images: Tensor, for job: Job) throws {
+    static func write(_ images: Tensor, for job: Job, classNames: [String]?) throws {
         try FileErrors.createFolder("\(job.folder)/\(SampleOutputs.imagesFolder)")
         for k in 0..<job.spec.imageCount {
             let single = try ImageGrid.tile(images.narrow(dim: 0, start: k, length: 1), columns: 1, padding: 0)
             try save(PNG.encode(single), to: imagePath(job, k))
         }
-        try save(PNG.encode(grid(images, spec: job.spec)), to: gridPath(job))
+        try save(PNG.encode(grid(images, spec: job.spec, classNames: classNames)), to: gridPath(job))
         if job.spec.settings.format == .npz {
             let labels = try Tensor((0..<job.spec.imageCount).map { Int64(job.spec.label(ofImage: $0)) })
             try NPZ.writeSamples(images: images, labels: labels, rgb: true, to: archivePath(job))

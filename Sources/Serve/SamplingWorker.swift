@@ -87,7 +87,7 @@ final class SamplingWorker: @unchecked Sendable {
                 var preview: String?
                 if let prediction, wantsPreview(job, step) {
                     let rows = try prediction.narrow(dim: 0, start: range.lowerBound, length: range.count).to(device: .cpu)
-                    preview = "data:image/png;base64," + Data(try PNG.encode(JobOutputs.grid(rows, spec: job.spec), level: 1)).base64EncodedString()
+                    preview = "data:image/png;base64," + Data(try PNG.encode(JobOutputs.grid(rows, spec: job.spec, classNames: model.classNames), level: 1)).base64EncodedString()
                 }
                 job.progress(step: step.index + 1, steps: step.count, time: step.time, preview: preview)
             }
@@ -97,7 +97,7 @@ final class SamplingWorker: @unchecked Sendable {
         let images = try loop.sample.to(device: .cpu)
         for (job, range) in zip(batch, ranges) where job.isActive {
             do {
-                try JobOutputs.write(try images.narrow(dim: 0, start: range.lowerBound, length: range.count), for: job)
+                try JobOutputs.write(try images.narrow(dim: 0, start: range.lowerBound, length: range.count), for: job, classNames: model.classNames)
                 // Cancelled while writing: its files go.
                 if !job.complete() { try? FileManager.default.removeItem(atPath: job.folder) }
             } catch {

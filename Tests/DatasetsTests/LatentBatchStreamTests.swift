@@ -68,4 +68,22 @@ import Torch
             try stream.restore(DataLoaderState(epoch: 0, index: 99, epochGenerator: Data(), generator: Data()))
         }
     }
+
+    @Test("a shard with labels outside the index's classes or non-finite moments is refused by name, not indexed")
+    func badShardContents() throws {
+        for (label, value) in [(Int64(2), Float(0)), (Int64(-1), Float(0)), (Int64(0), Float.nan)] {
+            let folder = try makeFolder()
+            let moments = try Tensor([Float](repeating: value, count: 3 * 4), shape: [3, 2, 2, 1, 1])
+            try SafeTensors.save(["moments": moments, "labels": try Tensor([Int64](repeating: label, count: 3))],
+                                 to: folder + "/shard-00001.safetensors")
+            let stream = try LatentBatchStream(folder: folder, batchSize: 7, seed: 0)
+            do {
+                _ = try stream.next()
+                Issue.record("a bad shard was read (label \(label), value \(value))")
+            } catch let error as DatasetError {
+                #expect(error.message.contains("shard-00001.safetensors"), "\(error.message)")
+                #expect(error.message.contains(value.isNaN ? "NaN" : "outside the index's 2 classes"), "\(error.message)")
+            }
+        }
+    }
 }

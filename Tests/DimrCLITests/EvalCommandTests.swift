@@ -94,6 +94,15 @@ private func report(_ result: RunResult) throws -> [String: Any] {
         #expect(try (report(generated)["metrics"] as? [String: Any])?.isEmpty == true)
         #expect(try NPZ.read(only)["arr_0"] == npz["arr_0"])
 
+        // A guidance interval that covers no call of a 2-step run leaves 2 unguided calls: 2 network evaluations.
+        let interval = try runDimr(["eval", f.model, "-n", "3", "--steps", "2", "--classifier", "none", "--save-samples", f.root + "/interval.npz",
+                                    "--guidance-interval", "0,1", "--threads", "1"])
+        #expect(interval.status == 0, "eval with --guidance-interval failed: \(interval.error)")
+        let intervalProtocol = try report(interval)["protocol"] as? [String: Any] ?? [:]
+        #expect(intervalProtocol["nfe"] as? Int == 2 && intervalProtocol["guided_calls"] as? Int == 0, "\(intervalProtocol)")
+        #expect((intervalProtocol["guidance_interval"] as? String)?.contains("0") == true)
+        #expect(intervalProtocol["sampling_precision"] as? String == "float32")
+
         // The saved file holds the same uint8 images, so every metric comes out the same.
         let again = try report(try runDimr(["eval", "--samples", saved, "--inception", f.inception, "--ref", f.referenceImages,
                                             "--classifier", "none", "--threads", "1"]))
@@ -165,6 +174,8 @@ private func report(_ result: RunResult) throws -> [String: Any] {
             (["eval", "--samples", f.referenceImages, "--inception", f.classifier, "--ref", f.referenceImages], "not the FID Inception-v3"),
             (["eval", "--samples", "fashion-mnist:valid"], "not fashion-mnist:train or fashion-mnist:test"),
             (["eval", f.model, "-n", "0"], "--count must be positive"),
+            (["eval", f.model, "--scale", "1e39"], "--scale must be a finite number in"),
+            (["eval", "--samples", f.referenceImages, "--guidance-interval", "0,500"], "apply to sampling from a MODEL"),
             (["eval-ref", f.referenceImages, "--output", f.root + "/x.npz"], "exactly one of --inception and --classifier"),
         ]
         for (arguments, message) in cases {

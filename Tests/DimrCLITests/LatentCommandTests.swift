@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Testing
 import Torch
@@ -40,6 +41,28 @@ private func fixture(_ name: String) -> String {
                                             "--output", out + "3"])
         #expect(wrongAutoencoder.status != 0 && wrongAutoencoder.error.contains("does not hold this model's weights"),
                 "\(wrongAutoencoder.error)")
+    }
+}
+
+@Suite struct LatentEvalTests {
+    @Test("dimr eval samples a latent .pth model with --config, decodes with --autoencoder and saves RGB images")
+    func evalLatentModel() throws {
+        let root = try temporaryFolder()
+        let saved = root + "/latent.npz"
+        let run = try runDimr(["eval", fixture("dimr_tiny2r.pth"), "--config", fixture("dimr_tiny2r.json"),
+                               "--autoencoder", fixture("vae_tiny.pth"), "-n", "10", "--steps", "2", "--save-samples", saved,
+                               "--threads", "1"])
+        #expect(run.status == 0, "\(run.error)")
+        let npz = try NPZ.read(saved)
+        #expect(npz["arr_0"]?.shape == [10, 64, 64, 3])
+        #expect(try npz["arr_1"]?.tensor().toArray(Int64.self) == (0..<10).map { Int64($0) })
+        #expect(run.output.contains("vae_tiny.pth: latents decoded to RGB"), "\(run.output)")
+
+        let undecoded = try runDimr(["eval", fixture("dimr_tiny2r.pth"), "--config", fixture("dimr_tiny2r.json"), "-n", "10",
+                                     "--save-samples", root + "/x.npz"])
+        #expect(undecoded.status != 0 && undecoded.error.contains("give --autoencoder"), "\(undecoded.error)")
+        let noConfig = try runDimr(["eval", fixture("dimr_tiny2r.pth"), "-n", "10", "--save-samples", root + "/y.npz"])
+        #expect(noConfig.status != 0 && noConfig.error.contains("--preset"), "\(noConfig.error)")
     }
 }
 

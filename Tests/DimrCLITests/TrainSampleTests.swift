@@ -49,8 +49,9 @@ private func trainArguments(_ p: (data: String, config: String, root: String), s
         #expect(sample.output.contains("guidance"))
         #expect(sample.output.contains("cond + 1.0 (cond - uncond)") || sample.output.contains("constant"))
         let grid = try PNG.read(out + "/grid.png")
-        // Two tiles of 8 + 2 padding per row, plus a 10-pixel label margin; three class rows.
-        #expect(grid.width == 10 + 2 * 10 + 2 && grid.height == 3 * 10 + 2)
+        // Two tiles of 8 + 2 padding per row, plus a margin for the class names ("CLASS0": 6 characters of 4 pixels,
+        // plus 1, at scale 2); three class rows.
+        #expect(grid.width == (6 * 4 + 1) * 2 + 2 * 10 + 2 && grid.height == 3 * 10 + 2)
         // The margin carries the labels: white pixels in row 1's label area, none in an empty spot.
         let labelPixels = (12..<22).flatMap { y in (0..<10).map { x in grid[x, y, 0] } }
         #expect(labelPixels.contains(255))
@@ -78,7 +79,7 @@ private func trainArguments(_ p: (data: String, config: String, root: String), s
         try Data("not a checkpoint".utf8).write(to: URL(fileURLWithPath: root + "/bad.safetensors"))
         let corrupt = try runDimr(["sample", root + "/bad.safetensors"])
         #expect(corrupt.status != 0)
-        #expect(corrupt.error.contains("invalid safetensors"))
+        #expect(corrupt.error.contains("neither safetensors nor a PyTorch checkpoint"), "\(corrupt.error)")
         let preset = try runDimr(["train", "--preset", "no-such-preset", "--output", root + "/x"])
         #expect(preset.status != 0)
         #expect(preset.error.contains("unknown preset"))

@@ -41,6 +41,17 @@ struct PyTorchCheckpointTests {
         try expectLoadsAsTorch("views.pth", names: ["full", "slice", "transposed", "stepped", "row"])
     }
 
+    @Test("deflated storages load as the stored ones do")
+    func deflatedStorages() throws {
+        let stored = try PyTorchCheckpoint(path: pth("views.pth")).tensors
+        let deflated = try PyTorchCheckpoint(path: pth("deflated.pth")).tensors
+        #expect(deflated.map(\.name) == stored.map(\.name))
+        for (a, b) in zip(stored, deflated) {
+            let (x, y) = (try a.tensor.contiguous().bytes(), try b.tensor.contiguous().bytes())
+            #expect(a.tensor.shape == b.tensor.shape && x == y, "\(a.name)")
+        }
+    }
+
     @Test("a state dict nested under \"model\" with module. prefixes is found and cleaned")
     func nestedAndPrefixed() throws {
         try expectLoadsAsTorch("nested.pth", names: ["linear.weight", "linear.bias"])
@@ -93,6 +104,8 @@ struct PyTorchCheckpointTests {
         ("deep_nesting.pth", "nested more than 1000 deep"),
         ("shared_dicts.pth", "the same dict appears in several places"),
         ("expanded_view.pth", "more elements than its storage"),
+        ("colliding_names.pth", "two tensors are both named a.b"),
+        ("deflated_padded.pth", "over the limit of 96"),
     ])
     func hostileFiles(file: String, words: String) {
         let message = loadError(file)

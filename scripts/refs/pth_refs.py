@@ -180,3 +180,21 @@ for level in range(1, 15):
 laughs += b"u."
 raw_bytes_pth("shared_dicts.pth", bytes(laughs))
 with_pickle("expanded_view.pth", raw_pickle({"t": tensor_call("FloatStorage", "0", 6, 0, (16384, 32768), (0, 0))}), {"0": floats})
+
+# A nested dict's path that collides with a dotted key: two tensors would be named "a.b".
+torch.save({"a.b": torch.zeros(2), "a": {"b": torch.ones(3)}}, os.path.join(OUT, "colliding_names.pth"))
+
+# Deflated storages: as written (loads), and one entry padded far past what its storage holds (refused before
+# inflating the padding).
+def deflated(source, target, pad=None):
+    with zipfile.ZipFile(os.path.join(OUT, source)) as zin, \
+            zipfile.ZipFile(os.path.join(OUT, target), "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if pad and info.filename.endswith("/" + pad):
+                data += bytes(1 << 20)
+            zout.writestr(info.filename, data)
+
+
+deflated("views.pth", "deflated.pth")
+deflated("views.pth", "deflated_padded.pth", pad="data/0")

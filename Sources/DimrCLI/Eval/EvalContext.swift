@@ -45,7 +45,15 @@ struct EvalContext {
             return source
         }
         guard let path = command.model else { throw ValidationError("give MODEL or --samples") }
-        let file = try ModelFile(path: path, useEMA: !command.noEma, device: device)
+        let (configuration, presetSize) = try OptionChecks.givenConfiguration(preset: command.preset, config: command.config)
+        let file = try ModelFile(path: path, useEMA: !command.noEma, device: device, configuration: configuration, imageSize: presetSize)
+        let decoder = try command.autoencoder.map { try AutoencoderFile.load($0) }
+        if let decoder, decoder.config.embedDim != file.model.config.channels {
+            throw PipelineError("--autoencoder makes \(decoder.config.embedDim)-channel latents but the model has \(file.model.config.channels) channels")
+        }
+        if decoder == nil, ![1, 3].contains(file.model.config.channels) {
+            throw ValidationError("\(path) makes \(file.model.config.channels)-channel latents: give --autoencoder to decode them to images")
+        }
         let classes = file.nullClass
         let n = command.count ?? 10_000
         guard n % classes == 0 else {
@@ -54,15 +62,17 @@ struct EvalContext {
         let schedule = try NoiseSchedule.stableDiffusion()
         let solver = try command.sampler.make(schedule: schedule, steps: command.steps, seed: command.seed)
         let rule = command.guidanceRule()
-        let summary = solver.summary(guidance: rule)
+        let summary = solver.summary(guidance: rule, interval: command.guidanceInterval)
         if let save = command.saveSamples {
-            writer = try NPZSampleWriter(path: save, count: n, height: file.imageSize, width: file.imageSize, channels: 3)
+            let factor = decoder.map { 1 << ($0.config.chMult.count - 1) } ?? 1
+            writer = try NPZSampleWriter(path: save, count: n, height: file.imageSize * factor, width: file.imageSize * factor, channels: 3)
             report.protocolFields["saved_samples"] = save
         }
         fashionLike = classes == 10 && file.imageSize == 32 && file.model.config.channels == 1
         report.protocolFields["model"] = path
         report.protocolFields["weights"] = file.weights.rawValue
         report.protocolFields["model_parameters"] = file.model.parameterCount
+        if let autoencoder = command.autoencoder { report.protocolFields["autoencoder"] = "\(autoencoder): latents decoded to RGB, clamped to [-1, 1]" }
         report.protocolFields["images"] = "\(n) samples of \(path), \(file.model.config.channels)x\(file.imageSize)x\(file.imageSize)"
         report.protocolFields["labels"] = "class-balanced: image k has class k mod \(classes) (\(n / classes) per class)"
         report.protocolFields["seed"] = command.seed
@@ -77,9 +87,13 @@ struct EvalContext {
         case .constant(let s): report.protocolFields["equivalent_standard_scale"] = 1 + s
         case .decayed(let s, _): report.protocolFields["equivalent_standard_scale"] = "from 1 at t = 1000 to \(s) at t = 0"
         }
+        report.protocolFields["guidance_interval"] = command.guidanceInterval.map { "\($0)" } ?? "none: guided at every call"
+        report.protocolFields["guided_calls"] = summary.guidedCalls
+        report.protocolFields["sampling_precision"] = "\(command.precision)"
         report.protocolFields["sampling_batch_size"] = command.batchSize
-        return GeneratedImageSource(file: file, path: path, count: n, sampler: solver, guidance: rule, seed: command.seed,
-                                    batchSize: command.batchSize, device: device, savingTo: writer)
+        return GeneratedImageSource(file: file, path: path, count: n, sampler: solver, guidance: rule, guidanceInterval: command.guidanceInterval,
+                                    precision: command.precision, decoder: decoder, seed: command.seed, batchSize: command.batchSize, device: device,
+                                    savingTo: writer)
     }
 
     /// Completes the --save-samples file.

@@ -1,3 +1,4 @@
+import Autoencoder
 import Datasets
 import DiMR
 import Diffusion
@@ -16,19 +17,25 @@ struct GeneratedImageSource: EvalImageSource {
     let count: Int
     let sampler: any Sampler
     let guidance: Guidance
+    let guidanceInterval: GuidanceInterval?
+    let network: MixedPrecisionNetwork
+    let decoder: AutoencoderKL?
     let seed: UInt64
     let batchSize: Int
     let device: Device
     let writer: NPZSampleWriter?
     private var handedOut = 0
 
-    init(file: ModelFile, path: String, count: Int, sampler: any Sampler, guidance: Guidance, seed: UInt64,
-         batchSize: Int, device: Device, savingTo writer: NPZSampleWriter?) {
+    init(file: ModelFile, path: String, count: Int, sampler: any Sampler, guidance: Guidance, guidanceInterval: GuidanceInterval?,
+         precision: Precision, decoder: AutoencoderKL?, seed: UInt64, batchSize: Int, device: Device, savingTo writer: NPZSampleWriter?) {
         self.file = file
         self.path = path
         self.count = count
         self.sampler = sampler
         self.guidance = guidance
+        self.guidanceInterval = guidanceInterval
+        self.network = MixedPrecisionNetwork(file.model, precision: precision)
+        self.decoder = decoder
         self.seed = seed
         self.batchSize = batchSize
         self.device = device
@@ -36,7 +43,11 @@ struct GeneratedImageSource: EvalImageSource {
     }
 
     var classCount: Int { file.nullClass }
-    var imageShape: (height: Int, width: Int, channels: Int) { (file.imageSize, file.imageSize, file.model.config.channels) }
+    var imageShape: (height: Int, width: Int, channels: Int) {
+        guard let decoder else { return (file.imageSize, file.imageSize, file.model.config.channels) }
+        let size = file.imageSize << (decoder.config.chMult.count - 1)
+        return (size, size, decoder.config.outCh)
+    }
     var description: String { "\(count) samples of \(path) (\(file.weights.description) weights)" }
     var hasLabels: Bool { true }
 
@@ -49,9 +60,14 @@ struct GeneratedImageSource: EvalImageSource {
         let labels = try Tensor((handedOut..<end).map(label))
         let shape = [file.model.config.channels, file.imageSize, file.imageSize]
         let noise = try InitialNoise.make(seed: seed, indices: handedOut..<end, shape: shape, device: device)
-        let images = try withNoGrad {
-            try sampler.sample(network: file.model, noise: noise, classes: labels.to(device: device),
-                               nullClass: file.nullClass, guidance: guidance).to(device: .cpu)
+        var images = try withNoGrad {
+            try sampler.sample(network: network, noise: noise, classes: labels.to(device: device), nullClass: file.nullClass,
+                               guidance: guidance, guidanceInterval: guidanceInterval,
+                               imageIndices: handedOut..<end).to(device: .cpu)
+        }
+        try ClassGridSampler.checkFinite(images, indices: handedOut..<end)
+        if let decoder {  // latents -> RGB in [-1, 1], as dimr sample decodes them
+            images = try withNoGrad { try decoder.decode(images.to(device: device)).clamp(min: -1, max: 1).to(device: .cpu) }
         }
         try writer?.append(images: images, labels: labels)
         handedOut = end

@@ -64,7 +64,9 @@ struct ArchiveReader {
             let bytes = try zip.checkedStoredData(of: entry)
             return try bytes.prefix(count).withUnsafeBytes { try Tensor.fromBytes($0, shape: [storage.count], dtype: storage.dtype) }
         }
-        let bytes = try zip.contents(of: entry)
+        // torch.save writes each storage's bytes exactly: a deflated entry declaring more is inflated no further
+        // than the storage needs (a small file could otherwise inflate to the 16 GiB limit before failing).
+        let bytes = try zip.contents(of: entry, inflateLimit: count)
         return try bytes.prefix(count).withUnsafeBytes { try Tensor.fromBytes($0, shape: [storage.count], dtype: storage.dtype) }
     }
 

@@ -84,6 +84,11 @@ public struct PyTorchCheckpoint {
             tensors.append((name, try Self.materialize(view, from: storage)))
         }
         (self.tensors, self.strippedPrefixes) = StateDictSearch.stripPrefixes(tensors)
+        // Nested dicts are joined with dots, so {"a.b": x, "a": {"b": y}} would give two tensors one name.
+        var seen = Set<String>()
+        for (name, _) in self.tensors where !seen.insert(name).inserted {
+            throw TorchError("\(what): two tensors are both named \(name) (a nested dict's path collides with a dotted key)")
+        }
         location = found.location
     }
 

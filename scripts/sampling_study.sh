@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The quality-per-call study of docs/SAMPLING.md: `dimr eval` of one model over a grid of samplers, step
+# counts, guidance intervals and precisions, one JSON per setting (settings already measured are skipped,
+# so an interrupted study continues where it stopped).
+#
+#   scripts/sampling_study.sh [MODEL] [N] [OUT]      # defaults: the bundled model, 500, docs/sampling-study
+#   THREADS=1 SETTINGS="name sampler steps interval precision;..." scripts/sampling_study.sh
+#
+# Every setting uses constant guidance with scale 1 (standard scale 2, as `make demo`), seed 0, class-balanced
+# samples, and the project's Fashion-MNIST classifier measure against the 10,000 test images.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODEL=${1:-models/dimr-fmnist-3r.safetensors}
+N=${2:-500}
+OUT=${3:-docs/sampling-study}
+DIMR=${DIMR:-.build/release/dimr}
+THREADS=${THREADS:-2}
+# name sampler steps interval(- = every step) precision; the interval is EDM2-S's sigma in (0.28, 5.42] as t.
+DEFAULT_SETTINGS="
+dpm-solver-5 dpm-solver 5 - float32
+dpm-solver-10 dpm-solver 10 - float32
+dpm-solver-25 dpm-solver 25 - float32
+unipc-2-10 unipc-2 10 - float32
+unipc-2-5 unipc-2 5 - float32
+unipc-2-8 unipc-2 8 - float32
+unipc-2-10-interval unipc-2 10 75,815 float32
+unipc-2-5-interval unipc-2 5 75,815 float32
+dpm-solver++-10 dpm-solver++ 10 - float32
+unipc-2-10-bf16 unipc-2 10 - bf16
+unipc-3-8 unipc-3 8 - float32
+dpm-solver-25-interval dpm-solver 25 75,815 float32
+dpm-solver-50 dpm-solver 50 - float32
+"
+SETTINGS=${SETTINGS:-$DEFAULT_SETTINGS}
+SAMPLES=${SAMPLES:-runs/sampling-study}   # the generated .npz files (not committed)
+[ -x "$DIMR" ] || { echo "build first: swift build -c release (or set DIMR)" >&2; exit 1; }
+mkdir -p "$OUT" "$SAMPLES"
+# Two passes: each setting's samples are generated (timed, NAME.sampling.json) and saved, then measured with the
+# classifier (NAME.measure.json), so sampling can start before the classifier exists and timings stay clean.
+settings() { echo "$SETTINGS" | tr ';' '\n' | while read -r name rest; do [ -n "${name:-}" ] && echo "$name $rest"; done; }
+settings | while read -r name sampler steps interval precision; do
+  json="$OUT/$name.sampling.json"
+  if [ -s "$json" ]; then echo "$name: sampled before"; continue; fi
+  if [[ "$precision" == bf16 ]] && ! grep -qE 'avx512_bf16|amx_bf16' /proc/cpuinfo; then
+    echo "$name: skipped, this CPU has neither AVX512-BF16 nor AMX"; continue
+  fi
+  args=(eval "$MODEL" -n "$N" --sampler "$sampler" --steps "$steps" --guidance constant --scale 1
+        --precision "$precision" --seed 0 --threads "$THREADS" --classifier none
+        --save-samples "$SAMPLES/$name.npz" --output "$json.partial")
+  [ "$interval" = "-" ] || args+=(--guidance-interval "$interval")
+  echo "$name: $DIMR ${args[*]}"
+  "$DIMR" "${args[@]}" > /dev/null
+  mv "$json.partial" "$json"
+done
+[ -f "${CLASSIFIER:-models/fmnist-classifier.safetensors}" ] || { echo "no classifier yet: measure later by running this again"; exit 0; }
+settings | while read -r name _; do
+  json="$OUT/$name.measure.json"
+  [ -s "$json" ] || [ ! -s "$OUT/$name.sampling.json" ] && continue
+  "$DIMR" eval --samples "$SAMPLES/$name.npz" --threads "$THREADS" --output "$json.partial" > /dev/null
+  mv "$json.partial" "$json"
+done
+# Real images in the same units and the same N: the first N training images (their own labels).
+if [ ! -s "$OUT/real-train.measure.json" ]; then
+  "$DIMR" eval --samples fashion-mnist:train -n "$N" --threads "$THREADS" --output "$OUT/real-train.measure.json.partial" > /dev/null
+  mv "$OUT/real-train.measure.json.partial" "$OUT/real-train.measure.json"
+fi
