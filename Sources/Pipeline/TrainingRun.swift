@@ -163,7 +163,7 @@ public final class TrainingRun {
                 guard trainer.step > savedStep, (try? trainer.weightsAreFinite()) == true, (try? saveCheckpoint()) != nil else {
                     throw error
                 }
-                if progress { bar.finish() }
+                if progress && isLeader { bar.finish() }
                 FileHandle.standardError.write(Data("stopped by an error at step \(trainer.step + 1): checkpoint of step \(trainer.step) saved\n".utf8))
                 throw error
             }
