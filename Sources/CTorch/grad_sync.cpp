@@ -139,6 +139,12 @@ int ct_grad_sync_prepare(ct_grad_sync s) {
   })
 }
 
+void ct_grad_sync_abort(ct_grad_sync s) {
+  if (s == nullptr) return;
+  std::lock_guard<std::mutex> lock(s->state->mutex);
+  s->state->armed = false;
+}
+
 int ct_grad_sync_finish(ct_grad_sync s, double scale, double *wait_seconds) {
   CT_STATUS({
     if (s == nullptr) throw std::invalid_argument("null gradient sync handle");

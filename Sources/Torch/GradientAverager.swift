@@ -35,8 +35,7 @@ public final class GradientAverager: @unchecked Sendable {
         do {
             try backward()
         } catch {
-            _ = ct_grad_sync_finish(handle, 1, nil)  // disarms the hooks; the step is abandoned anyway
-            ct_clear_error()
+            ct_grad_sync_abort(handle)  // the step is abandoned: no further collectives for it
             throw error
         }
         try check(ct_grad_sync_finish(handle, 1 / Double(group.size), &waited))

@@ -303,6 +303,8 @@ int ct_grad_sync_prepare(ct_grad_sync s);
 // waits for all, and sets every parameter's gradient to scale x the sum over ranks (scale = 1 / size: the mean).
 // *wait_seconds (when not NULL) receives the time spent waiting for the reductions after backward.
 int ct_grad_sync_finish(ct_grad_sync s, double scale, double *wait_seconds);
+// Disarms the hooks after a failed backward pass without reducing anything (the step is abandoned).
+void ct_grad_sync_abort(ct_grad_sync s);
 // Returns when every rank has called it (or fails after the group's timeout).
 int ct_process_group_barrier(ct_process_group pg);
 // Tests the layout this library was compiled with against libtorch's: constructs a single-rank Gloo group
