@@ -87,6 +87,31 @@ import Torch
         #expect(difference <= 1e-5, "weights \(difference) apart")
     }
 
+    @Test("torchrun-style: two processes given RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (rank 0 hosts the store) train as one")
+    func environmentLaunch() throws {
+        let root = try tinyFolderCopy()
+        #expect(try runDimr(arguments(output: "one", steps: 2), directory: root).status == 0)
+        // A port free a moment ago: a store bound to port 0 and closed again.
+        let port = try DistributedStore(host: "127.0.0.1", port: 0, isServer: true, timeout: .seconds(5)).port
+        let ranks = try (0..<2).map { rank in
+            try startDimr(arguments(output: "env", steps: 2),
+                          environment: ["RANK": String(rank), "WORLD_SIZE": "2", "LOCAL_RANK": String(rank),
+                                        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": String(port)], directory: root)
+        }
+        defer { for r in ranks where r.process.isRunning { kill(r.process.processIdentifier, SIGKILL) } }
+        for (rank, r) in ranks.enumerated() {
+            let error = String(decoding: try r.stderr.fileHandleForReading.readToEnd() ?? Data(), as: UTF8.self)
+            let output = String(decoding: try r.stdout.fileHandleForReading.readToEnd() ?? Data(), as: UTF8.self)
+            r.process.waitUntilExit()
+            #expect(r.process.terminationStatus == 0, "rank \(rank): \(error)")
+            // Only rank 0 reports.
+            #expect(output.contains("data parallel: 2 processes") == (rank == 0), "rank \(rank): \(output)")
+        }
+        let (single, pair) = (try losses(root + "/one"), try losses(root + "/env"))
+        #expect(single.count == 2 && pair.count == 2, "\(single) \(pair)")
+        for (a, b) in zip(single, pair) { #expect(abs(a - b) <= 1e-5 * abs(a), "\(single) vs \(pair)") }  // bound argued above
+    }
+
     @Test("a killed rank stops the job within the timeout, naming it; the last checkpoint stays readable")
     func killedRankIsNamed() throws {
         let root = try tinyFolderCopy()
