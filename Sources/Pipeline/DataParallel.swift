@@ -78,7 +78,7 @@ public final class DataParallel {
     }
 
     /// Checks that every rank describes its state by the same `summary` (step, data, random states) as rank 0;
-    /// throws naming the ranks that differ and both values.
+    /// a rank that differs throws, naming itself and both values.
     public func checkSameState(_ summary: String, timeout: Duration) throws {
         let key = "\(keyPrefix)state/\(rank)"
         try group.store.set(key, string: summary)
@@ -106,7 +106,7 @@ public final class DataParallel {
     func lostRanksDescription() -> String {
         let store = group.store
         guard let round = try? store.add("\(keyPrefix)fault/round/\(rank)", 1) else {
-            return "rank 0's rendezvous store is unreachable, so rank 0 (or its machine) stopped"
+            return "the rendezvous store at \(store.host):\(store.port) no longer answers, so rank 0 (or the launcher) that hosts it stopped"
         }
         _ = try? store.set("\(keyPrefix)fault/\(round)/\(rank)", string: "alive")
         var missing: [Int] = []
