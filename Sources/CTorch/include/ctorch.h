@@ -284,7 +284,7 @@ ct_process_group ct_process_group_gloo(ct_store s, const char *key_prefix, int r
 void ct_process_group_free(ct_process_group pg);
 // Sums n float tensors in place across ranks and multiplies the sums by scale: the tensors are packed into
 // buckets of at most bucket_bytes (a tensor larger than that alone), each bucket's allreduce starts as soon as
-// it is packed and all are waited for. Tensors must be contiguous CPU tensors of one dtype.
+// it is packed and all are waited for. Tensors must be contiguous floating-point CPU tensors (a bucket holds one dtype).
 int ct_process_group_allreduce(ct_process_group pg, const ct_tensor *ts, int n, double scale, int64_t bucket_bytes);
 // Copies the n tensors of rank root to every rank (in place, without recording autograd history),
 // packed into buckets of at most bucket_bytes per dtype.
