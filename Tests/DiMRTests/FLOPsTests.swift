@@ -31,6 +31,15 @@ struct FLOPsTests {
         #expect(try tiny(.adaptiveRMSNorm).flopsPerForward(imageSize: 4) == 712 + 3968 + 64 + 96)
     }
 
+    @Test("fmnist-3r agrees with PyTorch's FLOP counter on the authors' model, plus attention")
+    func authorsCount() throws {
+        // torch.utils.flop_counter.FlopCounterMode (torch 2.13) around one forward of one 1x32x32 image through the
+        // authors' MRModel in this configuration counted 256,491,520 FLOPs in convolution, mm and addmm, and nothing
+        // for the CPU attention kernel; attention's two products add 5 blocks x 2 x 2 x 65^2 tokens x 128 = 10,816,000.
+        let preset = try DiMRConfig.preset(named: "fmnist-3r")
+        #expect(preset.config.flopsPerForward(imageSize: preset.imageSize) == 256_491_520 + 10_816_000)
+    }
+
     @Test("the count grows with the image area on ConvNeXt stages")
     func scalesWithArea() throws {
         // One ConvNeXt stage has no attention: every term is per cell, so 4x the cells is exactly 4x the FLOPs.
