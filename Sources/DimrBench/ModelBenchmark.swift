@@ -86,15 +86,20 @@ struct ModelBenchmark {
         result["loadavg_1min"] = Spread(loads)?.json(3) ?? [:]
         result["wall_s"] = significant(Date().timeIntervalSince(started), 4)
         result["cpu"] = cpuModel()
+        result["omp_wait_policy"] = Self.waitPolicy
         if let authorsNote { result["authors"] = authorsNote }
         let data = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
         let json = String(decoding: data, as: UTF8.self)
         print(json)
         if let path = options.jsonPath { try (json + "\n").write(toFile: path, atomically: true, encoding: .utf8) }
-        let table = report.markdown(loads: Spread(loads), cpu: cpuModel())
+        let table = report.markdown(loads: Spread(loads), cpu: cpuModel()) + "OMP_WAIT_POLICY: \(Self.waitPolicy).\n"
         FileHandle.standardError.write(Data(table.utf8))
         if let path = options.markdownPath { try table.write(toFile: path, atomically: true, encoding: .utf8) }
     }
+
+    /// OpenMP's wait policy for both sides' threads (the children inherit the environment): unset, idle threads
+    /// spin, which on a machine shared with other work burns processor time and stretches the wall clock.
+    static var waitPolicy: String { ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"] ?? "unset (libgomp spins)" }
 
     /// The processor's name from /proc/cpuinfo ("model name"), or "unknown CPU".
     private func cpuModel() -> String {
