@@ -29,8 +29,8 @@ struct ModelOptions {
     work shares the cores), with peak resident memory (VmHWM of the child, reset before each phase).
     Prints one JSON object on stdout (also to --json PATH) and a Markdown table on stderr (also to --markdown PATH).
     On a machine shared with other work, run it with OMP_WAIT_POLICY=PASSIVE (both sides inherit it) and --threads 1:
-    spinning OpenMP threads otherwise inflate wall-clock and processor time alike (by up to 13x on a loaded 2-core
-    machine), and threads that sleep and wake on a full machine penalise the side with more parallel regions.
+    spinning OpenMP threads otherwise inflate wall-clock and processor time alike (by up to 7.5x between repeats on a
+    loaded 2-core machine), and threads that sleep and wake on a full machine penalise the side with more parallel regions.
 
     options (defaults):
       --preset NAME        model configuration (bench)
