@@ -87,6 +87,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Datasets", "TestSupport"]),
         .testTarget(name: "DimrCLITests", dependencies: ["Torch", "NN", "Datasets", "Evaluation", "DimrCLI"], exclude: ["Fixtures"]),
         .testTarget(name: "DimrFuzzTests", dependencies: ["DimrFuzz"]),
+        .testTarget(name: "DimrBenchTests", dependencies: ["DimrBench", "DiMR", "Torch"]),
         .testTarget(name: "ServeTests", dependencies: ["Serve", "Torch", "NN", "DiMR", "Pipeline"]),
     ],
     cxxLanguageStandard: .cxx17

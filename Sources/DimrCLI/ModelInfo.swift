@@ -12,6 +12,8 @@ enum ModelInfo {
             "input: \(config.channels)x\(preset.imageSize)x\(preset.imageSize), classes: \(config.numClasses.map(String.init) ?? "none"), "
                 + "norm: \(config.normType.rawValue), gradient to lower stages: \(config.blockGradToLowres ? "blocked" : "passed")",
             "parameters: \(config.parameterCount.formatted()) in \(config.stateDictCount.formatted()) state-dict entries",
+            "forward: \(String(format: "%.1f", config.flopsPerForward(imageSize: preset.imageSize) / 1e6)) MFLOP per image "
+                + "(convolutions, Linear layers, attention; about 3x per training image)",
             "loss coefficients: \(preset.lossCoefficients.map { String($0) }.joined(separator: ", "))",
         ]
         for s in config.stageSummaries(imageSize: preset.imageSize) {
