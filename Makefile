@@ -26,7 +26,7 @@ test: setup
 
 bench: release
 	.build/release/dimr-bench ops
-	.build/release/dimr-bench model --preset bench --batch 32
+	OMP_WAIT_POLICY=PASSIVE .build/release/dimr-bench model --preset fmnist-3r --repeats 5 --batch 16 --steps 2 --sample-batch 10 --nfe 10
 
 # libFuzzer on every reader of user files, FUZZ_SECONDS each (default 600); the corpus and any crash
 # go to Tests/FuzzCorpus/<target>/, which `make test` replays without the fuzzer.
