@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 
 def load(folder):
@@ -40,6 +41,13 @@ def load(folder):
     return rows
 
 
+def family(name):
+    """The setting's name without its step count (the last all-digit part): unipc-2-10-interval -> unipc-2-interval."""
+    parts = name.split("-")
+    numeric = [i for i, part in enumerate(parts) if part.isdigit()]
+    return "-".join(parts[: numeric[-1]] + parts[numeric[-1] + 1:]) if numeric else name
+
+
 def fmt(value, spec):
     return "-" if value is None else format(value, spec)
 
@@ -57,16 +65,17 @@ def main():
     groups = {}
     for r in rows:
         if not r["real"] and r["fid"] is not None:
-            groups.setdefault((r["sampler"], r["variant"]), []).append(r)
+            groups.setdefault(family(r["name"]), []).append(r)
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
-    for (sampler, variant), members in sorted(groups.items()):
+    for label, members in sorted(groups.items()):
         members.sort(key=lambda r: r["nfe"])
-        label = sampler + (f" ({variant})" if variant else "")
         ax.plot([r["nfe"] for r in members], [r["fid"] for r in members], marker="o", label=label)
     for r in rows:
-        if r["real"] and r["fid"] is not None:
+        if r["name"] == "real-train" and r["fid"] is not None:
             ax.axhline(r["fid"], color="gray", linestyle="--", linewidth=1, label=f"real training images (N = {r['n']})")
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.set_xticks([5, 7, 10, 14, 20, 30, 50, 100])
     ax.set_xlabel("network evaluations per image (log scale)")
     ax.set_ylabel("classifier FID (lower is better)")
     n = next((r["n"] for r in rows if not r["real"]), "?")

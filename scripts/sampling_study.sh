@@ -15,6 +15,7 @@ N=${2:-500}
 OUT=${3:-docs/sampling-study}
 DIMR=${DIMR:-.build/release/dimr}
 THREADS=${THREADS:-2}
+SEED=${SEED:-0}                           # another seed measures the noise: names get a -seedN suffix
 # name sampler steps interval(- = every step) precision; the interval is EDM2-S's sigma in (0.28, 5.42] as t.
 DEFAULT_SETTINGS="
 dpm-solver-5 dpm-solver 5 - float32
@@ -37,7 +38,8 @@ SAMPLES=${SAMPLES:-runs/sampling-study}   # the generated .npz files (not commit
 mkdir -p "$OUT" "$SAMPLES"
 # Two passes: each setting's samples are generated (timed, NAME.sampling.json) and saved, then measured with the
 # classifier (NAME.measure.json), so sampling can start before the classifier exists and timings stay clean.
-settings() { echo "$SETTINGS" | tr ';' '\n' | while read -r name rest; do [ -n "${name:-}" ] && echo "$name $rest"; done; }
+suffix=$([ "$SEED" = 0 ] || echo "-seed$SEED")
+settings() { echo "$SETTINGS" | tr ';' '\n' | while read -r name rest; do [ -n "${name:-}" ] && echo "$name$suffix $rest"; done; }
 settings | while read -r name sampler steps interval precision; do
   json="$OUT/$name.sampling.json"
   if [ -s "$json" ]; then echo "$name: sampled before"; continue; fi
@@ -45,7 +47,7 @@ settings | while read -r name sampler steps interval precision; do
     echo "$name: skipped, this CPU has neither AVX512-BF16 nor AMX"; continue
   fi
   args=(eval "$MODEL" -n "$N" --sampler "$sampler" --steps "$steps" --guidance constant --scale 1
-        --precision "$precision" --seed 0 --threads "$THREADS" --classifier none
+        --precision "$precision" --seed "$SEED" --threads "$THREADS" --classifier none
         --save-samples "$SAMPLES/$name.npz" --output "$json.partial")
   [ "$interval" = "-" ] || args+=(--guidance-interval "$interval")
   echo "$name: $DIMR ${args[*]}"
@@ -56,11 +58,15 @@ done
 settings | while read -r name _; do
   json="$OUT/$name.measure.json"
   [ -s "$json" ] || [ ! -s "$OUT/$name.sampling.json" ] && continue
-  "$DIMR" eval --samples "$SAMPLES/$name.npz" --threads "$THREADS" --output "$json.partial" > /dev/null
+  "$DIMR" eval --samples "$SAMPLES/$name.npz" --classifier "${CLASSIFIER:-models/fmnist-classifier.safetensors}" \
+    --threads "$THREADS" --output "$json.partial" > /dev/null
   mv "$json.partial" "$json"
 done
-# Real images in the same units and the same N: the first N training images (their own labels).
-if [ ! -s "$OUT/real-train.measure.json" ]; then
-  "$DIMR" eval --samples fashion-mnist:train -n "$N" --threads "$THREADS" --output "$OUT/real-train.measure.json.partial" > /dev/null
-  mv "$OUT/real-train.measure.json.partial" "$OUT/real-train.measure.json"
-fi
+# Real images in the same units and the same N: the first N training images, with their labels and shuffled ones.
+for baseline in real-train real-train-shuffled; do
+  [ -s "$OUT/$baseline.measure.json" ] && continue
+  extra=(); [ "$baseline" = real-train-shuffled ] && extra=(--shuffle-labels 1)
+  "$DIMR" eval --samples fashion-mnist:train -n "$N" "${extra[@]}" --threads "$THREADS" \
+    --output "$OUT/$baseline.measure.json.partial" > /dev/null
+  mv "$OUT/$baseline.measure.json.partial" "$OUT/$baseline.measure.json"
+done

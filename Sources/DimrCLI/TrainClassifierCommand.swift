@@ -58,7 +58,7 @@ struct TrainClassifier: ParsableCommand {
         let log = try String(decoding: JSONEncoder().encode(records), as: UTF8.self)
         let metadata = [
             "model": "FashionClassifier",
-            "command": "dimr train-classifier " + CommandLine.arguments.dropFirst().joined(separator: " "),
+            "command": (["dimr"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
             "seed": String(seed), "epochs": String(epochs), "batch_size": String(batchSize), "lr": String(lr),
             "weight_decay": String(weightDecay), "threads": String(Torch.numThreads), "libtorch": Torch.version,
             "train_seconds": String(format: "%.0f", seconds), "test_accuracy": String(format: "%.4f", accuracy.overall),
