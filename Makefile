@@ -17,7 +17,7 @@ BUNDLED ?= models/dimr-fmnist-3r.safetensors
 
 demo: release
 	.build/release/dimr info
-	.build/release/dimr sample $(BUNDLED) --per-class 8 --steps 20 --guidance constant --scale 1.0 --output demo
+	.build/release/dimr sample $(BUNDLED) --per-class 8 --sampler unipc-2 --steps 5 --guidance constant --scale 1.0 --output demo --overwrite
 	@echo "demo: the grid of all ten classes is demo/grid.png"
 
 test: setup

@@ -72,7 +72,7 @@ let package = Package(
             dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Datasets", "Pipeline", "Evaluation", "Serve",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .executableTarget(name: "DimrBench", dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Autoencoder", "Pipeline"]),
+        .executableTarget(name: "DimrBench", dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Autoencoder", "Pipeline", "Evaluation"]),
         // libFuzzer harness for the readers of user files (`make fuzz`); without the fuzzer it replays inputs.
         .executableTarget(name: "DimrFuzz", dependencies: ["Torch", "Datasets"]),
         // Float tolerances shared by the test targets (argued from float32 precision, any x86-64 CPU).

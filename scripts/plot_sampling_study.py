@@ -64,7 +64,7 @@ def main():
               f"{fmt(r['precision'], '.3f')} | {fmt(r['recall'], '.3f')} | {fmt(r['ips'], '.2f')} |")
     groups = {}
     for r in rows:
-        if not r["real"] and r["fid"] is not None:
+        if not r["real"] and r["fid"] is not None and "-seed" not in r["name"]:  # other seeds: table only
             groups.setdefault(family(r["name"]), []).append(r)
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     for label, members in sorted(groups.items()):

@@ -111,7 +111,8 @@ struct Eval: ParsableCommand {
         let inceptionSetup = try inception.map { try context.inceptionReference(weights: $0, ref: ref ?? "", report: &report) }
         let classifierSetup = try context.classifierReference(imageShape: shape, report: &report)
         guard inceptionSetup != nil || classifierSetup != nil || saveSamples != nil else {
-            throw ValidationError("nothing to measure: pass --inception and --ref, or --classifier (automatic for 1-channel 28x28 or 32x32 images), or --save-samples only")
+            throw ValidationError("nothing to measure: pass --inception and --ref, or --classifier (automatic for 1-channel 28x28 or 32x32 images; "
+                                  + "Fashion-MNIST samples saved as RGB .npz need --classifier models/fmnist-classifier.safetensors), or --save-samples only")
         }
         let inceptionMeasure = try inceptionSetup.map { try InceptionMeasurement(network: $0.network, keepPoolFeatures: !noPrecisionRecall) }
         let classifierMeasure = try classifierSetup.map { try ClassifierMeasurement(classifier: $0.network) }

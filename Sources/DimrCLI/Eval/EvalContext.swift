@@ -180,7 +180,7 @@ struct EvalContext {
             cachePath = file
             if FileManager.default.fileExists(atPath: file) {
                 reference = try ReferenceFile.read(file)
-                fields["reference_cache"] = file
+                fields["reference_cache"] = Self.shown(file)
             }
         case .folder:
             break
@@ -196,11 +196,18 @@ struct EvalContext {
                 try FileManager.default.createDirectory(atPath: (cachePath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try ReferenceFile.write(to: cachePath, statistics: stats, spatial: nil, features: reference.features,
                                         count: measure.count, network: networkName)
-                fields["reference_cache"] = cachePath
+                fields["reference_cache"] = Self.shown(cachePath)
             }
         }
         fields["reference_n"] = reference.count ?? NSNull()
         report.protocolFields["classifier"] = fields
         return Setup(network: model, reference: reference)
+    }
+
+    /// `path` as reports show it: the home folder written `~`, so a report names no user's folder.
+    static func shown(_ path: String) -> String {
+        let home = NSHomeDirectory()
+        guard !home.isEmpty, home != "/", path.hasPrefix(home + "/") else { return path }
+        return "~" + path.dropFirst(home.count)
     }
 }
