@@ -45,7 +45,7 @@ serve-load: setup
 	DIMR_LOAD_TEST=1 $(SWIFT) test --skip-build --filter LoadTests
 
 serve-browser:
-	DIMR_BROWSER_TESTS=1 scripts/setup.sh
+	scripts/setup.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter BrowserTests
 

@@ -7,14 +7,14 @@ import Testing
 /// The page in headless Chromium, driven over WebDriver (chromedriver): press Generate, wait for the progress bar
 /// to reach 100% and the grid to load, and save a screenshot to .build/test-artifacts/serve-page.png.
 ///
-/// Needs Debian's `chromium` and `chromium-driver` (scripts/setup.sh installs them with DIMR_BROWSER_TESTS=1);
+/// Needs Debian's `chromium` and `chromium-driver` (scripts/setup.sh installs them where apt-get can);
 /// without them the test is skipped with that reason.
 @Suite(.serialized) struct BrowserTests {
     static let chromium = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"].first { FileManager.default.isExecutableFile(atPath: $0) }
     static let driver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].first { FileManager.default.isExecutableFile(atPath: $0) }
     static let available = chromium != nil && driver != nil
 
-    @Test(.enabled(if: available, "chromium and chromedriver are not installed (DIMR_BROWSER_TESTS=1 scripts/setup.sh installs them)"),
+    @Test(.enabled(if: available, "chromium and chromedriver are not installed (scripts/setup.sh installs them where apt-get can)"),
           .timeLimit(.minutes(5)))
     func thePageGeneratesAGridWithLiveProgress() async throws {
         let chromium = try #require(Self.chromium), driverPath = try #require(Self.driver)
