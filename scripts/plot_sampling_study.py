@@ -1,6 +1,6 @@
 """Table and plot of the quality-per-call study (scripts/sampling_study.sh).
 
-    .venv/bin/python scripts/plot_sampling_study.py [docs/sampling-study] [docs/sampling-fid.png]
+    .venv/bin/python scripts/plot_sampling_study.py [docs/sampling-study] [docs/sampling-fid.png] [MODEL TITLE]
 
 Reads every setting's `dimr eval` JSON, prints a Markdown table (network evaluations per image, classifier
 FID, class accuracy, precision, recall, sampling images/s) sorted by sampler and NFE, and draws classifier
@@ -55,6 +55,7 @@ def fmt(value, spec):
 def main():
     folder = sys.argv[1] if len(sys.argv) > 1 else "docs/sampling-study"
     figure = sys.argv[2] if len(sys.argv) > 2 else "docs/sampling-fid.png"
+    model = sys.argv[3] if len(sys.argv) > 3 else "bundled fmnist-3r model"
     rows = load(folder)
     rows.sort(key=lambda r: (r["real"], r["name"].split("-")[0], r["variant"], r["nfe"]))
     print("| setting | solver steps | NFE per image | classifier FID | class accuracy | precision | recall | images/s |")
@@ -79,7 +80,7 @@ def main():
     ax.set_xlabel("network evaluations per image (log scale)")
     ax.set_ylabel("classifier FID (lower is better)")
     n = next((r["n"] for r in rows if not r["real"]), "?")
-    ax.set_title(f"Bundled fmnist-3r model: quality per network call (N = {n}, guidance scale 1)")
+    ax.set_title(f"{model}: quality per network call (N = {n}, guidance scale 1)", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
