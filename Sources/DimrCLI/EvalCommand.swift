@@ -70,8 +70,8 @@ struct Eval: ParsableCommand {
         guard (model == nil) != (samples == nil) else { throw ValidationError("give either MODEL (to generate samples) or --samples, not both or neither") }
         if let count, count <= 0 { throw ValidationError("--count must be positive, got \(count)") }
         guard steps > 0, batchSize > 0, featureBatchSize > 0 else { throw ValidationError("--steps, --batch-size and --feature-batch-size must be positive") }
-        if let threads, threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
-        guard Device(parsing: device) != nil else { throw ValidationError("unknown --device \(device)") }
+        try OptionChecks.threads(threads)
+        _ = try OptionChecks.device(device)
         guard (inception == nil) == (ref == nil) else { throw ValidationError("--inception and --ref go together") }
         if let inception, !FileManager.default.fileExists(atPath: inception) {
             throw ValidationError("--inception: \(inception) not found (pytorch-fid's \(FIDInceptionV3.weightsFileName); it is not downloaded)")
@@ -101,8 +101,8 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { Torch.numThreads = threads }
-        guard let device = Device(parsing: device) else { throw ValidationError("unknown --device \(self.device)") }
+        OptionChecks.applyThreads(threads)
+        let device = try OptionChecks.device(device)
         var report = EvalReport()
         var context = EvalContext(command: self, device: device)
         var source = try context.openSource(report: &report)

@@ -32,14 +32,14 @@ struct EvalRef: ParsableCommand {
         guard (inception == nil) != (classifier == nil) else { throw ValidationError("give exactly one of --inception and --classifier") }
         if let count, count < 2 { throw ValidationError("--count must be at least 2 (a covariance needs two images), got \(count)") }
         guard featureBatchSize > 0 else { throw ValidationError("--feature-batch-size must be positive") }
-        if let threads, threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
-        guard Device(parsing: device) != nil else { throw ValidationError("unknown --device \(device)") }
+        try OptionChecks.threads(threads)
+        _ = try OptionChecks.device(device)
         _ = try ImageSourceSpec(parsing: source, option: "SOURCE")
     }
 
     func run() throws {
-        if let threads { Torch.numThreads = threads }
-        guard let device = Device(parsing: device) else { throw ValidationError("unknown --device \(self.device)") }
+        OptionChecks.applyThreads(threads)
+        let device = try OptionChecks.device(device)
         var images = try ImageSourceSpec(parsing: source, option: "SOURCE").open(dataDirectory: dataDir, limit: count)
         let started = Date()
         if let inception {

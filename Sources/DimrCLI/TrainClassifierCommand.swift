@@ -34,10 +34,8 @@ struct TrainClassifier: ParsableCommand {
         training.weightDecay = weightDecay
         training.seed = seed
         do { try training.validate() } catch let error as EvaluationError { throw ValidationError(error.message) }
-        if let threads {
-            guard threads > 0 else { throw ValidationError("--threads must be positive") }
-            Torch.numThreads = threads
-        }
+        try OptionChecks.threads(threads)
+        OptionChecks.applyThreads(threads)
         let train = try FashionMNIST(split: .train, directory: dataDir)
         let test = try FashionMNIST(split: .test, directory: dataDir)
         let started = Date()
