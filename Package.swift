@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "Torch", targets: ["Torch"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "DiMR", targets: ["DiMR"]),
+        .library(name: "DiT", targets: ["DiT"]),
         .library(name: "Autoencoder", targets: ["Autoencoder"]),
         .library(name: "Diffusion", targets: ["Diffusion"]),
         .library(name: "Datasets", targets: ["Datasets"]),
@@ -53,6 +54,7 @@ let package = Package(
         .target(name: "Torch", dependencies: ["CTorch", "CZlibShim"], linkerSettings: [.linkedLibrary("z")]),
         .target(name: "NN", dependencies: ["Torch"]),
         .target(name: "DiMR", dependencies: ["NN"]),
+        .target(name: "DiT", dependencies: ["NN"]),
         .target(name: "Autoencoder", dependencies: ["Torch", "NN"]),
         .target(name: "Diffusion", dependencies: ["Torch"]),
         .systemLibrary(name: "CZlibShim", path: "Sources/CZlibShim"),
@@ -61,7 +63,7 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Torch", "CImageCodecs", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // Feature networks (FID Inception-v3, the Fashion-MNIST classifier) and the metrics (FID, sFID, IS, precision/recall).
         .target(name: "Evaluation", dependencies: ["Torch", "NN"]),
-        .target(name: "Pipeline", dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Datasets", "Autoencoder"]),
+        .target(name: "Pipeline", dependencies: ["Torch", "NN", "DiMR", "DiT", "Diffusion", "Datasets", "Autoencoder"]),
         // `dimr serve`: the HTTP API and page (Hummingbird 2), with one sampling worker.
         .target(name: "Serve", dependencies: ["Torch", "DiMR", "Diffusion", "Datasets", "Pipeline",
                                               .product(name: "Hummingbird", package: "hummingbird"),
@@ -80,6 +82,7 @@ let package = Package(
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DiMRTests", dependencies: ["DiMR", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "DiTTests", dependencies: ["DiT", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AutoencoderTests", dependencies: ["Autoencoder", "Pipeline", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),

@@ -80,7 +80,20 @@ extension DiMRConfig {
                lossCoefficients: [1.0 / 16, 0.25, 1], config: fashionMNIST3R),
         Preset(name: "bench", summary: "the training-step benchmark model, 1x32x32", imageSize: 32,
                lossCoefficients: [0.25, 1], config: benchmark),
+        Preset(name: "fmnist-3r-tdln", summary: "fmnist-3r with time-dependent LayerNorm (the study's TD-LN row)", imageSize: 32,
+               lossCoefficients: [1.0 / 16, 0.25, 1], config: fashionMNIST3R.withNorm(.layerNorm)),
+        Preset(name: "fmnist-3r-adarmsn", summary: "fmnist-3r with AdaRMSNorm (the study's adaLN-style row)", imageSize: 32,
+               lossCoefficients: [1.0 / 16, 0.25, 1], config: fashionMNIST3R.withNorm(.adaptiveRMSNorm)),
+        Preset(name: "fmnist-3r-rmsn", summary: "fmnist-3r with plain RMSNorm, no time in the norms (the study's ablation)", imageSize: 32,
+               lossCoefficients: [1.0 / 16, 0.25, 1], config: fashionMNIST3R.withNorm(.rmsNorm)),
     ]
+
+    /// This configuration with every block's norm of another type.
+    public func withNorm(_ type: NormType) -> DiMRConfig {
+        var copy = self
+        copy.normType = type
+        return copy
+    }
 
     /// The preset with this name (case-insensitive; `_` and `-` alike).
     public static func preset(named name: String) throws -> Preset {

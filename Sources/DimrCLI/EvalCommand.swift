@@ -87,7 +87,7 @@ struct Eval: ParsableCommand {
             throw ValidationError("--guidance-interval, --precision, --preset, --config and --autoencoder apply to sampling from a MODEL")
         }
         guard preset == nil || config == nil else { throw ValidationError("give --preset or --config, not both") }
-        if let preset { _ = try DiMRConfig.preset(named: preset) }
+        if let preset { _ = try NetworkPreset.named(preset) }
         if let config, !FileManager.default.fileExists(atPath: config) { throw ValidationError("--config: no file \(config)") }
         if let autoencoder, !FileManager.default.fileExists(atPath: autoencoder) { throw ValidationError("--autoencoder: no file \(autoencoder)") }
     }

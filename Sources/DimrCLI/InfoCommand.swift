@@ -1,5 +1,6 @@
 import ArgumentParser
 import DiMR
+import Foundation
 import Pipeline
 import Torch
 
@@ -8,8 +9,14 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print libtorch version, threads and CUDA availability, list the model presets, or describe one.")
 
-    @Option(name: .long, help: "Describe a model preset instead (\(DiMRConfig.presets.map(\.name).joined(separator: ", "))).")
+    @Option(name: .long, help: "Describe a model preset instead (\(NetworkPreset.all.map(\.name).joined(separator: ", "))).")
     var preset: String?
+
+    @Option(name: .long, help: "Describe the model of a configuration JSON file (DiMR in the authors' field names, or DiT).")
+    var config: String?
+
+    @Option(name: .long, help: "Image side for --config (default: the size the configuration is built for).")
+    var imageSize: Int?
 
     @Flag(name: .long, help: "List the model presets with their image size, parameter count and default training recipe.")
     var presets = false
@@ -17,7 +24,14 @@ struct Info: ParsableCommand {
     func run() throws {
         try OptionChecks.plainErrors {
             if let preset {
-                for line in ModelInfo.lines(for: try DiMRConfig.preset(named: preset)) { print(line) }
+                for line in ModelInfo.lines(for: try NetworkPreset.named(preset)) { print(line) }
+                return
+            }
+            if let config, case let (model?, _) = try OptionChecks.givenConfiguration(preset: nil, config: config) {
+                let size = imageSize ?? model.naturalImageSize
+                try OptionChecks.integer("--image-size", size, in: 1...DiMRConfig.maxImageSize)
+                do { try model.validate(imageSize: size) } catch { throw ValidationError("--image-size \(size) does not fit the model: \(error)") }
+                for line in ModelInfo.lines(for: model, imageSize: size) { print(line) }
                 return
             }
             if presets {

@@ -96,9 +96,9 @@ enum OptionChecks {
     }
 
     /// The model configuration given by `--preset` or `--config` (nil when neither), and the preset's image size.
-    static func givenConfiguration(preset: String?, config: String?) throws -> (DiMRConfig?, Int?) {
+    static func givenConfiguration(preset: String?, config: String?) throws -> (NetworkConfig?, Int?) {
         if let preset {
-            let p = try DiMRConfig.preset(named: preset)
+            let p = try NetworkPreset.named(preset)
             return (p.config, p.imageSize)
         }
         if let config {
@@ -106,7 +106,7 @@ enum OptionChecks {
             do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
                 throw ValidationError("cannot read --config \(config): \(FileErrors.reason(error))")
             }
-            return (try DiMRConfig.fromJSON(text), nil)
+            return (try NetworkConfig.fromJSON(text), nil)
         }
         return (nil, nil)
     }

@@ -90,7 +90,7 @@ struct Sample: ParsableCommand {
             throw ValidationError("no classes given in --classes")
         }
         guard preset == nil || config == nil else { throw ValidationError("give --preset or --config, not both") }
-        if let preset { _ = try DiMRConfig.preset(named: preset) }
+        if let preset { _ = try NetworkPreset.named(preset) }
         if let config, !FileManager.default.fileExists(atPath: config) { throw ValidationError("--config: no file \(config)") }
         if let autoencoder, !FileManager.default.fileExists(atPath: autoencoder) { throw ValidationError("--autoencoder: no file \(autoencoder)") }
     }
@@ -104,15 +104,15 @@ struct Sample: ParsableCommand {
             let (configuration, presetSize) = try OptionChecks.givenConfiguration(preset: preset, config: config)
             let file = try ModelFile(path: checkpoint, useEMA: !noEma, device: device, configuration: configuration, imageSize: presetSize)
             let decoder = try autoencoder.map { try AutoencoderFile.load($0) }
-            if let decoder, decoder.config.embedDim != file.model.config.channels {
-                throw PipelineError("--autoencoder makes \(decoder.config.embedDim)-channel latents but the model has \(file.model.config.channels) channels")
+            if let decoder, decoder.config.embedDim != file.config.channels {
+                throw PipelineError("--autoencoder makes \(decoder.config.embedDim)-channel latents but the model has \(file.config.channels) channels")
             }
             let classList = try classes.map { try ClassSelection.parse($0, count: file.nullClass, names: file.classNames) }
                 ?? Array(0..<file.nullClass)
             let schedule = try NoiseSchedule.stableDiffusion()
             let solver = try sampler.make(schedule: schedule, steps: steps, seed: seed)
             let rule = rule()
-            let shape = [file.model.config.channels, file.imageSize, file.imageSize]
+            let shape = [file.config.channels, file.imageSize, file.imageSize]
             let factor = decoder.map { 1 << ($0.config.chMult.count - 1) } ?? 1
             let imageShape = decoder.map { [$0.config.outCh, file.imageSize * factor, file.imageSize * factor] } ?? shape
             // Checked before sampling: a model whose outputs are not images needs an autoencoder or gets raw latents.

@@ -184,8 +184,11 @@ struct Train: ParsableCommand {
             if run.skippedImages.count > 5 { say("  ... and \(run.skippedImages.count - 5) more") }
         }
         let model = run.trainer.model
-        say("model: \(model.parameterCount) parameters, \(trainingConfig.model.stageConfigs.count) stages; "
+        say("model: \(trainingConfig.model.architecture), \(model.parameterCount) parameters; "
               + "data: \(trainingConfig.dataset.description), \(run.trainer.loader.count) images")
+        let stepFLOPs = 3 * trainingConfig.model.flopsPerForward(imageSize: trainingConfig.imageSize) * Double(trainingConfig.batchSize)
+        say("training compute: \(String(format: "%.1f", stepFLOPs / 1e9)) GFLOP per step (3 x forward x batch), "
+              + "\(String(format: "%.2f", stepFLOPs * Double(steps) / 1e15)) PFLOP for \(steps) steps")
         say("recipe: \(recipe.rawValue) defaults; lr \(trainingConfig.learningRate), warm-up \(trainingConfig.warmupSteps) steps, "
               + "EMA \(trainingConfig.emaRate)\(trainingConfig.emaWarmup ? " with warm-up" : ""), "
               + "gradient clip \(trainingConfig.gradClip.map { "\($0)" } ?? "off"), batch \(trainingConfig.batchSize), "
@@ -232,7 +235,7 @@ struct Train: ParsableCommand {
     }
 
     private func makeConfig() throws -> (TrainingConfig, TrainingRecipe) {
-        var model: DiMRConfig
+        var model: NetworkConfig
         var coefficients: [Double]
         var size: Int
         let chosen: TrainingRecipe
@@ -241,19 +244,19 @@ struct Train: ParsableCommand {
             do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
                 throw ValidationError("cannot read --config \(path): \(FileErrors.reason(error))")
             }
-            model = try DiMRConfig.fromJSON(text)
-            coefficients = MultiScaleLoss.defaultCoefficients(levels: model.stageConfigs.count)
-            size = imageSize ?? 32
+            model = try NetworkConfig.fromJSON(text)
+            coefficients = MultiScaleLoss.defaultCoefficients(levels: model.outputCount)
+            size = imageSize ?? model.naturalImageSize
             chosen = recipe ?? TrainingRecipe.defaultRecipe(forPreset: nil)
         } else {
-            let p = try DiMRConfig.preset(named: preset)
+            let p = try NetworkPreset.named(preset)
             (model, coefficients, size) = (p.config, p.lossCoefficients, p.imageSize)
             chosen = recipe ?? TrainingRecipe.defaultRecipe(forPreset: p.name)
         }
         if let text = lossCoeffs {
             let values = try Self.parseCoefficients(text)
-            guard values.count == model.stageConfigs.count else {
-                throw ValidationError("--loss-coeffs needs \(model.stageConfigs.count) numbers (one per stage), got \"\(text)\"")
+            guard values.count == model.outputCount else {
+                throw ValidationError("--loss-coeffs needs \(model.outputCount) numbers (one per output resolution), got \"\(text)\"")
             }
             coefficients = values
         }

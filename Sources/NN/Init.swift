@@ -74,6 +74,16 @@ public enum Init {
         try tensor.uniform_(from: -bound, to: bound, generator: generator)
     }
 
+    /// Glorot-uniform, as `nn.init.xavier_uniform_`: uniform in ±sqrt(6 / (fan_in + fan_out)) with the fans of
+    /// `fans(of:)` for the tensor's shape (rank >= 2).
+    public static func xavierUniform_(_ tensor: Tensor, generator: Generator? = nil) throws {
+        guard !isSkipping else { return }
+        let (fanIn, fanOut) = fans(of: tensor.shape)
+        guard fanIn + fanOut > 0 else { return }
+        let bound = (6.0 / Double(fanIn + fanOut)).squareRoot()
+        try tensor.uniform_(from: -bound, to: bound, generator: generator)
+    }
+
     /// PyTorch's default initialisation of a Linear or convolution layer: Kaiming-uniform weight
     /// with `a = sqrt(5)`, then a bias uniform in ±1/sqrt(fan_in) (weight drawn first).
     public static func defaultLayer_(weight: Tensor, bias: Tensor?, generator: Generator? = nil) throws {

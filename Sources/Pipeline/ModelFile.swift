@@ -13,7 +13,9 @@ import Torch
 /// initialisation and takes the loaded tensors themselves, so the weights are held once.
 public struct ModelFile {
     /// The network, in evaluation mode.
-    public let model: DiMRModel
+    public let model: any DenoisingModule
+    /// Its configuration.
+    public let config: NetworkConfig
     /// Input height = width.
     public let imageSize: Int
     /// The class index meaning "no class".
@@ -27,7 +29,7 @@ public struct ModelFile {
     /// Loads `path`, preferring EMA weights when present and `useEMA`.
     /// - Throws: `PipelineError` when the file lacks a configuration or weights, holds an unconditional model,
     ///   or holds only EMA weights and `useEMA` is false; the reader's errors for a bad file.
-    public init(path: String, useEMA: Bool = true, device: Device = .cpu, configuration: DiMRConfig? = nil,
+    public init(path: String, useEMA: Bool = true, device: Device = .cpu, configuration: NetworkConfig? = nil,
                 imageSize givenSize: Int? = nil) throws {
         if try Self.format(path) == .pytorchZip {
             guard let configuration else {
@@ -39,9 +41,9 @@ public struct ModelFile {
             return
         }
         let file = try Self.open(path)
-        let config: DiMRConfig
+        let config: NetworkConfig
         if let configText = file.metadata["config"] {
-            config = try DiMRConfig.fromJSON(configText)
+            config = try NetworkConfig.fromJSON(configText)
             if let configuration, configuration != config {
                 throw PipelineError("\(path) records its own model configuration, which differs from the one given with --preset / --config: leave the option out")
             }
@@ -74,7 +76,7 @@ public struct ModelFile {
     }
 
     /// Builds the model of `config` without initialising it and hands it the tensors of `state`.
-    private init(config: DiMRConfig, state: [String: Tensor], kind: WeightsKind, imageSize givenSize: Int?,
+    private init(config: NetworkConfig, state: [String: Tensor], kind: WeightsKind, imageSize givenSize: Int?,
                  classNames: [String]?, path: String, device: Device) throws {
         guard let classes = config.numClasses, classes >= 2 else {
             throw PipelineError("\(path) holds an unconditional model; sampling here needs classes")
@@ -83,8 +85,7 @@ public struct ModelFile {
         if let givenSize {
             size = givenSize
         } else {
-            let last = config.stageConfigs[config.stageConfigs.count - 1]
-            size = last.maxHeight * last.inputFeatureRatio * last.imageInputRatio
+            size = config.naturalImageSize
         }
         do { try config.validate(imageSize: size) } catch {
             throw PipelineError("\(path): image size \(size) does not fit the model: \(error)")
@@ -94,7 +95,7 @@ public struct ModelFile {
             let bad = try tensor.isFinite().logicalNot().sum().itemInt()
             if bad > 0 { throw PipelineError("\(path): weight \(name) holds \(bad) NaN or infinite values") }
         }
-        let model = try Init.skipping { try DiMRModel(config: config) }
+        let model = try Init.skipping { try config.makeNetwork() }
         do {
             try model.loadStateDict(state, assign: true)
         } catch {
@@ -103,6 +104,7 @@ public struct ModelFile {
         try model.to(device: device)
         model.eval()
         self.model = model
+        self.config = config
         weights = kind
         nullClass = classes - 1
         imageSize = size

@@ -1,11 +1,8 @@
-import DiMR
 import Datasets
 import Diffusion
 import Foundation
 import NN
 import Torch
-
-extension DiMRModel: DenoisingNetwork {}
 
 /// What one training step reports.
 public struct StepReport: Sendable {
@@ -21,7 +18,7 @@ public struct StepReport: Sendable {
     public var stopRequested = false
 }
 
-/// A DiMR training run: model, EMA, AdamW, data order and noise generator, saved and restored as one.
+/// A training run of a DiMR or DiT network: model, EMA, AdamW, data order and noise generator, saved and restored as one.
 ///
 /// A run resumed from a checkpoint continues exactly: the same batches, the same noise, the same
 /// optimizer state, so `n` steps straight and `k + resume + (n - k)` steps give the same losses.
@@ -29,7 +26,7 @@ public final class Trainer {
     /// The run's configuration.
     public let config: TrainingConfig
     /// The network being trained.
-    public let model: DiMRModel
+    public let model: any DenoisingModule
     /// The EMA of the network's parameters.
     public let ema: ExponentialMovingAverage
     /// The optimizer.
@@ -51,6 +48,8 @@ public final class Trainer {
     /// Not part of the configuration: a run may resume in another precision. Check it with
     /// `Precision.checkSupport(on: device)` before training.
     public var precision: Precision = .float32
+    /// Whether a stop was asked for (polled once per step; by default Ctrl-C or SIGTERM, see `Interrupt`).
+    public var stopRequested: @Sendable () -> Bool = { Interrupt.requested }
     /// The data-parallel group this trainer is one rank of (nil: a single process); set by `join(_:)`.
     public private(set) var dataParallel: DataParallel?
 
@@ -76,7 +75,7 @@ public final class Trainer {
         try config.validate()
         self.config = config
         self.device = device
-        model = try DiMRModel(config: config.model, generator: Generator(seed: config.seed))
+        model = try config.model.makeNetwork(generator: Generator(seed: config.seed))
         try model.to(device: device)
         model.train()
         ema = try ExponentialMovingAverage(of: model, decay: config.emaWarmup ? .warmup(config.emaRate) : .fixed(config.emaRate))
@@ -109,7 +108,7 @@ public final class Trainer {
                                            noise: rows(eps), timesteps: rows(timesteps))   // (B / world size)
         let mean = try perSample.mean()
         var value = try mean.item()
-        var stop = Interrupt.requested
+        var stop = stopRequested()
         if let dataParallel { (value, stop) = try dataParallel.agree(loss: value, stop: stop) }
         guard value.isFinite else {
             throw PipelineError("the loss became \(value) at step \(step + 1); training stopped, the weights of step \(step) unchanged")
@@ -242,8 +241,8 @@ public final class Trainer {
     }
 
     /// A model holding the EMA weights, in evaluation mode (for sampling).
-    public func emaModel() throws -> DiMRModel {
-        let copy = try DiMRModel(config: config.model)
+    public func emaModel() throws -> any DenoisingModule {
+        let copy = try config.model.makeNetwork()
         try copy.to(device: device)
         try ema.copy(to: copy)
         copy.eval()

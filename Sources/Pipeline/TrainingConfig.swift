@@ -1,4 +1,3 @@
-import DiMR
 import Foundation
 
 /// Where training images come from.
@@ -31,8 +30,8 @@ public enum DatasetSpec: Codable, Equatable, Sendable {
 
 /// Everything that defines a training run; stored in every checkpoint so a run resumes as it began.
 public struct TrainingConfig: Codable, Equatable, Sendable {
-    /// The network.
-    public var model: DiMRConfig
+    /// The network (DiMR or DiT).
+    public var model: NetworkConfig
     /// Loss weight per stage output, low resolution first.
     public var lossCoefficients: [Double]
     /// Input height = width.
@@ -65,7 +64,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var seed: UInt64 = 0
 
     /// A configuration with the authors' optimisation recipe.
-    public init(model: DiMRConfig, lossCoefficients: [Double], imageSize: Int, dataset: DatasetSpec) {
+    public init(model: NetworkConfig, lossCoefficients: [Double], imageSize: Int, dataset: DatasetSpec) {
         self.model = model
         self.lossCoefficients = lossCoefficients
         self.imageSize = imageSize
@@ -93,8 +92,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         guard (0...1).contains(labelDropProbability) else {
             throw PipelineError("label drop probability must be in [0, 1], got \(labelDropProbability)")
         }
-        guard lossCoefficients.count == model.stageConfigs.count else {
-            throw PipelineError("\(lossCoefficients.count) loss coefficients for \(model.stageConfigs.count) stages")
+        guard lossCoefficients.count == model.outputCount else {
+            throw PipelineError("\(lossCoefficients.count) loss coefficients for \(model.outputCount) outputs of the network")
         }
         if let bad = lossCoefficients.first(where: { !($0 >= 0 && $0.isFinite) }) {
             throw PipelineError("loss coefficients must be finite and >= 0, got \(bad)")

@@ -149,7 +149,8 @@ public final class TrainingRun {
         var savedStep = trainer.step
         let batch = trainer.config.batchSize
         while trainer.step < options.steps {
-            if Interrupt.requested && trainer.dataParallel == nil {  // before the first step: nothing new to save
+            // A stop asked for while no step is unsaved ends here; otherwise the next step sees it too and saves.
+            if trainer.dataParallel == nil && trainer.step == savedStep && trainer.stopRequested() {
                 interrupted = true
                 break
             }

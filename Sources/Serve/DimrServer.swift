@@ -28,7 +28,7 @@ public final class DimrServer: @unchecked Sendable {
     ///   `PipelineError` when the output folder cannot be created or is in use by another run.
     public init(model file: ModelFile, path: String, configuration: ServeConfiguration, device: Device = .cpu) throws {
         try configuration.validate()
-        let channels = file.model.config.channels
+        let channels = file.config.channels
         guard [1, 3].contains(channels) else {
             throw ServeError("\(path) makes \(channels)-channel samples (latents); dimr serve serves models whose samples are images (1 or 3 channels)")
         }

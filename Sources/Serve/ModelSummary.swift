@@ -23,18 +23,18 @@ public struct ModelSummary: Sendable, Encodable {
     /// Which weights were loaded (EMA, raw, as saved).
     public let weights: String
     /// The model configuration (the authors' field names).
-    public let configuration: DiMRConfig
+    public let configuration: NetworkConfig
 
     /// The summary of a loaded model file read from `path`.
     public init(file: ModelFile, path: String) {
         name = URL(fileURLWithPath: path).lastPathComponent
-        imageShape = [file.model.config.channels, file.imageSize, file.imageSize]
+        imageShape = [file.config.channels, file.imageSize, file.imageSize]
         classes = (0..<file.nullClass).map { k in
             ClassEntry(index: k, name: file.classNames.flatMap { k < $0.count ? $0[k] : nil })
         }
         parameters = file.model.parameterCount
         weights = file.weights.description
-        configuration = file.model.config
+        configuration = file.config
     }
 
     /// Class names in label order where known (nil when the model records none), as `ClassSelection` takes them.

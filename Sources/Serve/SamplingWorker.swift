@@ -23,7 +23,7 @@ final class SamplingWorker: @unchecked Sendable {
         self.model = model
         self.store = store
         self.device = device
-        imageShape = [model.model.config.channels, model.imageSize, model.imageSize]
+        imageShape = [model.config.channels, model.imageSize, model.imageSize]
         previewSchedule = try InterpolatedVPSchedule(schedule)
     }
 

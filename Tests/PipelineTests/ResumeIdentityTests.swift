@@ -62,7 +62,9 @@ private func makeFiles(_ files: [(String, Int)], in root: String) throws -> Stri
         #expect(try ConfigDifference.lines(saved: saved, current: current).isEmpty)
         current.learningRate = 5e-4
         current.gradClip = 2
-        current.model.stageConfigs[1].dim = 12
+        var wider = tinyConfig()
+        wider.stageConfigs[1].dim = 12
+        current.model = .dimr(wider)
         current.lossCoefficients = [0.5, 1]
         let lines = try ConfigDifference.lines(saved: saved, current: current)
         #expect(lines.contains("--lr: 0.001 in the checkpoint, 0.0005 in this run"), "\(lines)")

@@ -15,7 +15,7 @@ func tinyConfig(norm: NormType = .timeDependentRMSNorm) -> DiMRConfig {
 
 /// A training configuration of the tiny model with a short warm-up.
 func tinyTrainingConfig(dataset: DatasetSpec = .imageFolder(path: "unused")) -> TrainingConfig {
-    var c = TrainingConfig(model: tinyConfig(), lossCoefficients: [0.25, 1], imageSize: 8, dataset: dataset)
+    var c = TrainingConfig(model: .dimr(tinyConfig()), lossCoefficients: [0.25, 1], imageSize: 8, dataset: dataset)
     c.batchSize = 4
     c.learningRate = 1e-3
     c.warmupSteps = 3

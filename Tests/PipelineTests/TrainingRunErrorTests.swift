@@ -46,6 +46,29 @@ import Torch
         #expect(saved == ["step-00000001.safetensors", "step-00000002.safetensors"])
     }
 
+    @Test("a stop asked for between steps (after a step's own check) saves the steps made, one step later")
+    func stopBetweenSteps() throws {
+        let root = try temporaryFolder()
+        let latents = root + "/latents"
+        try writeFolder(latents, labels: [0, 1, 2, 0])
+        var config = tinyTrainingConfig(dataset: .latents(path: latents))
+        config.batchSize = 2
+        let run = try TrainingRun(directory: root + "/run", config: config)
+        // The stop arrives once step 2 has passed its own check (as Ctrl-C during a backward pass does): the steps
+        // made must not be lost at the top of the loop.
+        final class Watch: @unchecked Sendable { weak var trainer: Trainer? }
+        let watch = Watch()
+        watch.trainer = run.trainer
+        run.trainer.stopRequested = { (watch.trainer?.step ?? 0) >= 2 }
+        var options = RunOptions(steps: 100)
+        options.checkpointEvery = 0
+        try run.run(options, progress: false)
+        #expect(run.interrupted)
+        #expect(run.trainer.step == 3)
+        let saved = try FileManager.default.contentsOfDirectory(atPath: root + "/run/checkpoints").filter { $0.hasSuffix(".safetensors") }
+        #expect(saved == ["step-00000003.safetensors"])
+    }
+
     @Test("sampled images with a NaN or an infinity are refused before they are saved; finite ones pass")
     func nonFiniteSamples() throws {
         let finite = try Tensor([Float(0.5), -1, 1, 0], shape: [1, 1, 2, 2])

@@ -48,11 +48,11 @@ struct EvalContext {
         let (configuration, presetSize) = try OptionChecks.givenConfiguration(preset: command.preset, config: command.config)
         let file = try ModelFile(path: path, useEMA: !command.noEma, device: device, configuration: configuration, imageSize: presetSize)
         let decoder = try command.autoencoder.map { try AutoencoderFile.load($0) }
-        if let decoder, decoder.config.embedDim != file.model.config.channels {
-            throw PipelineError("--autoencoder makes \(decoder.config.embedDim)-channel latents but the model has \(file.model.config.channels) channels")
+        if let decoder, decoder.config.embedDim != file.config.channels {
+            throw PipelineError("--autoencoder makes \(decoder.config.embedDim)-channel latents but the model has \(file.config.channels) channels")
         }
-        if decoder == nil, ![1, 3].contains(file.model.config.channels) {
-            throw ValidationError("\(path) makes \(file.model.config.channels)-channel latents: give --autoencoder to decode them to images")
+        if decoder == nil, ![1, 3].contains(file.config.channels) {
+            throw ValidationError("\(path) makes \(file.config.channels)-channel latents: give --autoencoder to decode them to images")
         }
         let classes = file.nullClass
         let n = command.count ?? 10_000
@@ -68,12 +68,12 @@ struct EvalContext {
             writer = try NPZSampleWriter(path: save, count: n, height: file.imageSize * factor, width: file.imageSize * factor, channels: 3)
             report.protocolFields["saved_samples"] = save
         }
-        fashionLike = classes == 10 && file.imageSize == 32 && file.model.config.channels == 1
+        fashionLike = classes == 10 && file.imageSize == 32 && file.config.channels == 1
         report.protocolFields["model"] = path
         report.protocolFields["weights"] = file.weights.rawValue
         report.protocolFields["model_parameters"] = file.model.parameterCount
         if let autoencoder = command.autoencoder { report.protocolFields["autoencoder"] = "\(autoencoder): latents decoded to RGB, clamped to [-1, 1]" }
-        report.protocolFields["images"] = "\(n) samples of \(path), \(file.model.config.channels)x\(file.imageSize)x\(file.imageSize)"
+        report.protocolFields["images"] = "\(n) samples of \(path), \(file.config.channels)x\(file.imageSize)x\(file.imageSize)"
         report.protocolFields["labels"] = "class-balanced: image k has class k mod \(classes) (\(n / classes) per class)"
         report.protocolFields["seed"] = command.seed
         report.protocolFields["noise"] = "image k starts from the noise of (seed, k), as dimr sample draws it"

@@ -44,7 +44,7 @@ struct GeneratedImageSource: EvalImageSource {
 
     var classCount: Int { file.nullClass }
     var imageShape: (height: Int, width: Int, channels: Int) {
-        guard let decoder else { return (file.imageSize, file.imageSize, file.model.config.channels) }
+        guard let decoder else { return (file.imageSize, file.imageSize, file.config.channels) }
         let size = file.imageSize << (decoder.config.chMult.count - 1)
         return (size, size, decoder.config.outCh)
     }
@@ -58,7 +58,7 @@ struct GeneratedImageSource: EvalImageSource {
         guard handedOut < count else { return nil }
         let end = min(handedOut + batchSize, count)
         let labels = try Tensor((handedOut..<end).map(label))
-        let shape = [file.model.config.channels, file.imageSize, file.imageSize]
+        let shape = [file.config.channels, file.imageSize, file.imageSize]
         let noise = try InitialNoise.make(seed: seed, indices: handedOut..<end, shape: shape, device: device)
         var images = try withNoGrad {
             try sampler.sample(network: network, noise: noise, classes: labels.to(device: device), nullClass: file.nullClass,
