@@ -54,6 +54,14 @@ public struct FashionMNIST: Sendable {
         return [dashed + ".gz", dashed, dotted + ".gz", dotted]
     }
 
+    /// Every path an IDX file of either split may have in `directory` (see `fileNames`), present or not: the
+    /// files a command reading Fashion-MNIST from `directory` may read.
+    public static func filePaths(directory: String) -> [String] {
+        Split.allCases.flatMap { split in
+            ["images-idx3", "labels-idx1"].flatMap { kind in fileNames(split: split, kind: kind).map { "\(directory)/\($0)" } }
+        }
+    }
+
     /// The path of one file of a split (see `fileNames`); the error lists every name looked for.
     static func filePath(directory: String, split: Split, kind: String) throws -> String {
         let names = fileNames(split: split, kind: kind)

@@ -59,18 +59,24 @@ public enum ImageDecoder {
 
     /// The byte count of a `width` x `height` x `channels` image after checking the pixel limit.
     ///
-    /// Throws when width x height exceeds `maxPixels` (or overflows), naming `what` and the limit.
+    /// Throws when width x height exceeds `maxPixels` (or overflows), naming `what` and the limit (not how to
+    /// raise it: that is the command's to say, see `isTooLarge`).
     static func checkedSize(width: Int, height: Int, channels: Int, maxPixels: Int, what: String) throws -> Int {
         precondition(maxPixels > 0, "the pixel limit must be positive, got \(maxPixels)")
         let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
         guard width > 0, height > 0, !overflow, pixels <= maxPixels else {
-            throw DatasetError("\(what): image too large: \(width)x\(height) pixels exceeds the limit of \(maxPixels) "
-                + "(set by maxPixels, --max-image-pixels in dimr)")
+            throw DatasetError("\(what): image too large: \(width)x\(height) pixels exceeds the limit of \(maxPixels) pixels per image")
         }
         // pixels <= maxPixels <= Int.max, channels <= 4: the product can still overflow for huge limits.
         let (bytes, byteOverflow) = pixels.multipliedReportingOverflow(by: channels)
         guard !byteOverflow else { throw DatasetError("\(what): \(width)x\(height)x\(channels) image is too large") }
         return bytes
+    }
+
+    /// Whether `error` is the refusal of an image over the pixel limit, so that a command with an option that
+    /// raises the limit can name it.
+    public static func isTooLarge(_ error: any Error) -> Bool {
+        (error as? DatasetError)?.message.contains(": image too large: ") == true
     }
 
     /// A `DatasetError` for a header claiming more image than the bytes present can hold.

@@ -22,7 +22,11 @@ struct Eval: ParsableCommand {
         splits, mean of split scores) and precision/recall (k = 3) against the reference's features or images.
         Classifier measures (--classifier, automatic for Fashion-MNIST models): class accuracy, FID, precision \
         and recall in the classifier's 128-d features against the 10,000 test images (statistics cached).
+        --no-precision-recall skips precision/recall for both networks; a reference holding statistics only \
+        (mu, sigma, as `dimr eval-ref --no-features` writes) gives FID without them (a note says so).
         With --save-samples and nothing to measure (--classifier none, no --inception), only generates and saves.
+        Outputs are checked before any work: --output and --save-samples must not be an input file, and their \
+        folder must exist. Ctrl-C stops after the current batch (exit 130; no partial --save-samples file).
         Prints one JSON object (metrics, protocol, timing) on standard output and a summary on standard error.
         """)
 
@@ -56,11 +60,14 @@ struct Eval: ParsableCommand {
     var ref: String?
     @Option(help: "Fashion-MNIST classifier weights, `auto` (models/fmnist-classifier.safetensors for Fashion-MNIST images) or `none`.")
     var classifier: String = "auto"
-    @Option(help: "Classifier reference: fashion-mnist:test (cached), fashion-mnist:train, or as --ref.") var classifierRef: String = "fashion-mnist:test"
+    @Option(help: "Classifier reference: fashion-mnist:test (cached), fashion-mnist:train, or as --ref (statistics only: no precision/recall).")
+    var classifierRef: String = "fashion-mnist:test"
     @Option(help: "Folder of the Fashion-MNIST IDX files (default: $DIMR_FASHION_MNIST, else Debian's).") var dataDir: String?
     @Option(help: "Cache of reference statistics (default: $DIMR_CACHE, else ~/.cache/dimr).") var cacheDir: String?
     @Option(help: "Shuffle the labels of fashion-mnist:* samples with this seed (a baseline).") var shuffleLabels: UInt64?
-    @Flag(help: "Skip precision/recall (they need every feature vector and N^2 distances).") var noPrecisionRecall = false
+    @Flag(help: "Skip precision/recall of both feature networks (they need every feature vector and N^2 distances).") var noPrecisionRecall = false
+    @Option(help: "The most pixels (width x height) an image of a --samples or --ref folder may have.")
+    var maxImagePixels: Int = ImageDecoder.defaultMaxPixels
     @Option(help: "Images per feature-network batch.") var featureBatchSize: Int = 50
     @Option(help: "Also write the JSON object to this file.") var output: String?
     @Option(help: "Intra-op threads (default: libtorch's).") var threads: Int?
@@ -78,6 +85,7 @@ struct Eval: ParsableCommand {
         }
         if let ref { _ = try ImageSourceSpec(parsing: ref, option: "--ref") }
         if let samples { _ = try ImageSourceSpec(parsing: samples, option: "--samples") }
+        if classifier != "none" { _ = try ImageSourceSpec(parsing: classifierRef, option: "--classifier-ref") }
         if model != nil, shuffleLabels != nil { throw ValidationError("--shuffle-labels applies to --samples fashion-mnist:train|test") }
         if model == nil, saveSamples != nil { throw ValidationError("--save-samples needs a MODEL to sample from") }
         try OptionChecks.real("--scale", scale, in: OptionChecks.float32Range, meaning: "the guidance runs in float32")
@@ -90,6 +98,25 @@ struct Eval: ParsableCommand {
         if let preset { _ = try NetworkPreset.named(preset) }
         if let config, !FileManager.default.fileExists(atPath: config) { throw ValidationError("--config: no file \(config)") }
         if let autoencoder, !FileManager.default.fileExists(atPath: autoencoder) { throw ValidationError("--autoencoder: no file \(autoencoder)") }
+        if !["auto", "none"].contains(classifier), !FileManager.default.fileExists(atPath: classifier) {
+            throw ValidationError("--classifier: \(classifier) not found")
+        }
+        try OptionChecks.integer("--max-image-pixels", maxImagePixels, in: 1...Int.max)
+        try checkPaths()
+    }
+
+    /// Outputs before any work: each in an existing, writable folder, none an input or the other output.
+    private func checkPaths() throws {
+        if let saveSamples { try PathChecks.outputFile(saveSamples, option: "--save-samples") }
+        if let output { try PathChecks.outputFile(output, option: "--output") }
+        let outputs = [("--save-samples", saveSamples), ("--output", output)].compactMap { option, path in
+            path.map { PathChecks.Named(option: option, path: $0) }
+        }
+        let classifierFile = classifier == "auto" ? EvalContext.bundledClassifier : classifier
+        let inputs = PathChecks.inputs([("MODEL", model), ("--config", config), ("--autoencoder", autoencoder), ("--samples", samples),
+                                        ("--inception", inception), ("--ref", ref), ("--classifier", classifierFile),
+                                        ("--classifier-ref", classifierRef)])
+        try PathChecks.distinct(outputs: outputs, inputs: inputs + PathChecks.fashionMNISTFiles(dataDir: dataDir))
     }
 
     func guidanceRule() -> Guidance {
@@ -101,21 +128,65 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        try OptionChecks.plainErrors {
+            Interrupt.install()
+            do {
+                try evaluate()
+            } catch let stop as EvalRun.Interrupted {
+                let saved = saveSamples.map { "; \($0) is written only by a complete run" } ?? ""
+                FileHandle.standardError.write(Data("\ninterrupted after \(stop.done) images: nothing measured\(saved)\n".utf8))
+                throw ExitCode(130)
+            }
+        }
+    }
+
+    /// The run: images, references and counts checked, then references computed, then images made and measured.
+    private func evaluate() throws {
         OptionChecks.applyThreads(threads)
         let device = try OptionChecks.device(device)
         var report = EvalReport()
         var context = EvalContext(command: self, device: device)
         var source = try context.openSource(report: &report)
-        let shape = source.imageShape
-        // Networks and references first: a bad weights file or reference stops before any sampling.
-        let inceptionSetup = try inception.map { try context.inceptionReference(weights: $0, ref: ref ?? "", report: &report) }
-        let classifierSetup = try context.classifierReference(imageShape: shape, report: &report)
-        guard inceptionSetup != nil || classifierSetup != nil || saveSamples != nil else {
+        let classifierPath = try context.classifierPath(for: source)
+        guard inception != nil || classifierPath != nil || saveSamples != nil else {
             throw ValidationError("nothing to measure: pass --inception and --ref, or --classifier (automatic for 1-channel 28x28 or 32x32 images; "
                                   + "Fashion-MNIST samples saved as RGB .npz need --classifier models/fmnist-classifier.safetensors), or --save-samples only")
         }
-        let inceptionMeasure = try inceptionSetup.map { try InceptionMeasurement(network: $0.network, keepPoolFeatures: !noPrecisionRecall) }
-        let classifierMeasure = try classifierSetup.map { try ClassifierMeasurement(classifier: $0.network) }
+        // References read and checked, the cache folder and the image counts too: all before any work.
+        let inceptionPlan = try inception.map { _ in
+            try context.planReference(ref ?? "", option: "--ref", dimensions: .init(features: FIDInceptionV3.poolDimension,
+                                      spatial: FIDInceptionV3.spatialDimension, what: "FID Inception-v3 pool3 features"),
+                                      network: "FIDInceptionV3", cache: nil)
+        }
+        var classifierPlan: ReferencePlan?
+        var classifierCRC = ""
+        if let classifierPath {
+            classifierCRC = String(format: "%08x", Zlib.crc32(try MappedFile.read(classifierPath)))
+            var cache: String?
+            if case .fashionMNIST(let split) = try ImageSourceSpec(parsing: classifierRef, option: "--classifier-ref") {
+                cache = try context.classifierCache(split: split, crc: classifierCRC)
+            }
+            classifierPlan = try context.planReference(classifierRef, option: "--classifier-ref",
+                                                       dimensions: .init(features: FashionClassifier.featureDimension, spatial: nil,
+                                                                         what: "the classifier's features"),
+                                                       network: "FashionClassifier \(classifierCRC)", cache: cache,
+                                                       acceptsImages: FashionClassifier.accepts(height:width:channels:))
+        }
+        let plans = [inceptionPlan, classifierPlan].compactMap { $0 }
+        try Self.checkCount(source.count, plans: plans)
+        report.notes += plans.compactMap(\.note)
+
+        // Networks, and the references computed where the files lack something.
+        var inceptionSetup: EvalContext.Setup<FIDInceptionV3>?
+        if let inception, let plan = inceptionPlan {
+            inceptionSetup = try context.inceptionSetup(weights: inception, plan: plan, report: &report)
+        }
+        var classifierSetup: EvalContext.Setup<FashionClassifier>?
+        if let classifierPath, let plan = classifierPlan {
+            classifierSetup = try context.classifierSetup(weights: classifierPath, crc: classifierCRC, plan: plan, report: &report)
+        }
+        let inceptionMeasure = try inceptionSetup.map { try InceptionMeasurement(network: $0.network, keepPoolFeatures: $0.precisionRecall) }
+        let classifierMeasure = try classifierSetup.map { try ClassifierMeasurement(classifier: $0.network, keepFeatures: $0.precisionRecall) }
         let timing = try EvalRun.measure(&source, inception: inceptionMeasure, classifier: classifierMeasure,
                                          featureBatch: featureBatchSize, what: model == nil ? "images" : "samples")
         try context.finishSaving()
@@ -125,19 +196,17 @@ struct Eval: ParsableCommand {
             let sfid = try setup.reference.spatial.map { try FrechetDistance.compute(measure.spatialStatistics(), $0) }
             if setup.reference.spatial == nil { report.notes.append("sFID: the reference has no spatial statistics (mu_s, sigma_s)") }
             var pr: PrecisionRecallResult?
-            if !noPrecisionRecall {
-                if let refFeatures = setup.reference.features, let features = try measure.features() {
-                    pr = try PrecisionRecall.compute(reference: refFeatures, samples: features)
-                } else {
-                    report.notes.append("precision/recall: the reference has neither features nor images")
-                }
+            if setup.precisionRecall, let refFeatures = setup.reference.features, let features = try measure.features() {
+                pr = try PrecisionRecall.compute(reference: refFeatures, samples: features)
             }
             report.addInception(fid: fid, sfid: sfid, inceptionScore: try measure.inceptionScore(), precisionRecall: pr)
         }
-        if let measure = classifierMeasure, let setup = classifierSetup, let stats = setup.reference.statistics,
-           let refFeatures = setup.reference.features {
+        if let measure = classifierMeasure, let setup = classifierSetup, let stats = setup.reference.statistics {
             let fid = try FrechetDistance.compute(measure.featureStatistics(), stats)
-            let pr = try PrecisionRecall.compute(reference: refFeatures, samples: measure.features())
+            var pr: PrecisionRecallResult?
+            if setup.precisionRecall, let refFeatures = setup.reference.features {
+                pr = try PrecisionRecall.compute(reference: refFeatures, samples: measure.features())
+            }
             report.addClassifier(fid: fid, precisionRecall: pr, accuracy: source.hasLabels ? measure.accuracy : nil,
                                  classNames: FashionMNIST.classNames)
         }
@@ -152,6 +221,18 @@ struct Eval: ParsableCommand {
         let json = try report.json()
         print(json)
         if let output { try AtomicFile.write(to: output) { try $0.write(Data((json + "\n").utf8)) } }
-        FileHandle.standardError.write(Data((report.summary() + "\n").utf8))
+        let notes = report.notes.map { "note: \($0)\n" }.joined()
+        FileHandle.standardError.write(Data((report.summary() + "\n" + notes).utf8))
+    }
+
+    /// Refuses, before any work, too few images for what is measured: FID needs 2 (a covariance), precision/recall
+    /// more than k = 3.
+    static func checkCount(_ n: Int, plans: [ReferencePlan]) throws {
+        guard !plans.isEmpty else { return }
+        guard n >= 2 else { throw ValidationError("FID needs at least 2 images (a covariance), got \(n)") }
+        let k = PrecisionRecall.defaultNeighbours
+        if plans.contains(where: \.precisionRecall), n <= k {
+            throw ValidationError("precision/recall (k = \(k)) need more than \(k) images, got \(n): measure more, or pass --no-precision-recall")
+        }
     }
 }

@@ -14,7 +14,8 @@ struct TrainClassifier: ParsableCommand {
         Trains on the 60,000 training images (padded to 32x32 as `dimr train` sees them), reports the accuracy \
         on the 10,000 test images after every epoch, and writes OUTPUT (float32 safetensors) with the command, \
         seed, wall time, per-epoch log and test accuracy in its metadata. The repository's \
-        models/fmnist-classifier.safetensors was made by this command with its defaults.
+        models/fmnist-classifier.safetensors was made by this command with its defaults. OUTPUT's folder must \
+        exist, and OUTPUT must not be one of the IDX files (both checked before training).
         """)
 
     @Option(help: "Output weights file.") var output: String = "models/fmnist-classifier.safetensors"
@@ -26,21 +27,37 @@ struct TrainClassifier: ParsableCommand {
     @Option(help: "Seed of initialisation, data order, augmentation and dropout.") var seed: UInt64 = 0
     @Option(help: "Intra-op threads (default: libtorch's).") var threads: Int?
 
-    func run() throws {
+    /// The training settings the options give.
+    private func settings() -> ClassifierTraining {
         var training = ClassifierTraining()
         training.epochs = epochs
         training.batchSize = batchSize
         training.learningRate = lr
         training.weightDecay = weightDecay
         training.seed = seed
-        do { try training.validate() } catch let error as EvaluationError { throw ValidationError(error.message) }
+        return training
+    }
+
+    func validate() throws {
+        do { try settings().validate() } catch let error as EvaluationError { throw ValidationError(error.message) }
         try OptionChecks.threads(threads)
+        try PathChecks.outputFile(output, option: "--output")
+        try PathChecks.distinct(outputs: [PathChecks.Named(option: "--output", path: output)],
+                                inputs: PathChecks.fashionMNISTFiles(dataDir: dataDir))
+    }
+
+    func run() throws {
+        try OptionChecks.plainErrors { try trainAndSave() }
+    }
+
+    private func trainAndSave() throws {
+        let training = settings()
         OptionChecks.applyThreads(threads)
         let train = try FashionMNIST(split: .train, directory: dataDir)
         let test = try FashionMNIST(split: .test, directory: dataDir)
         let started = Date()
         let model = try FashionClassifier(generator: Generator(seed: seed))
-        var bar = ProgressBar(total: (train.count / batchSize) * epochs)
+        var bar = ProgressBar(total: (train.count / batchSize) * epochs, plainInterval: 60)
         let records = try training.run(model: model, images: train.images, labels: train.labels,
                                        testImages: test.images, testLabels: test.labels,
                                        onStep: { step, _, loss in
@@ -62,8 +79,6 @@ struct TrainClassifier: ParsableCommand {
             "train_seconds": String(format: "%.0f", seconds), "test_accuracy": String(format: "%.4f", accuracy.overall),
             "epochs_log": log,
         ]
-        let folder = (output as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         try model.save(to: output, metadata: metadata)
         let perClass = accuracy.perClass.enumerated().map { String(format: "%@ %.3f", FashionMNIST.classNames[$0.offset], $0.element ?? 0) }
         print(String(format: "test accuracy %.4f after %ld epochs in %.0f s; wrote %@", accuracy.overall, epochs, seconds, output))

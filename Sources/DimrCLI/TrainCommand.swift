@@ -172,10 +172,15 @@ struct Train: ParsableCommand {
         }
         let leader = dataParallel?.isLeader ?? true
         func say(_ text: String) { if leader { Console.line(text) } }
-        let run = try TrainingRun(directory: output, config: trainingConfig, keep: keep, device: device,
+        let run: TrainingRun
+        do {
+            run = try TrainingRun(directory: output, config: trainingConfig, keep: keep, device: device,
                                   command: CommandLine.arguments.joined(separator: " "),
                                   imageOptions: ImageLoadOptions(maxPixels: maxImagePixels, skipBadFiles: skipBadImages),
                                   dataParallel: dataParallel, timeout: timeout)
+        } catch where ImageDecoder.isTooLarge(error) {
+            throw CommandError("\(FileErrors.reason(error)) (--max-image-pixels raises the limit)")
+        }
         for path in run.removedTemporaries { say("removed \(path), a temporary file left by a killed writer") }
         if let autoencoder { run.autoencoder = try AutoencoderFile.load(autoencoder) }
         if !run.skippedImages.isEmpty {

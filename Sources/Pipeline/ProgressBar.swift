@@ -3,34 +3,40 @@ import Foundation
 /// Training progress on standard error: step, loss, throughput and ETA.
 ///
 /// On a terminal the line is redrawn in place (a few times a second). When standard error is not a
-/// terminal (a log file, a pipe), one plain line is written per forced update (each metrics interval)
-/// and at the end, with no carriage returns or escape codes.
+/// terminal (a log file, a pipe), one plain line is written per forced update (each metrics interval),
+/// after the first update and then every `plainInterval` seconds when that is set, and at the end, with no
+/// carriage returns or escape codes.
 public struct ProgressBar {
     private let total: Int
     private let start = Date()
     private let startStep: Int
     private var lastDraw = Date.distantPast
     private let interactive: Bool
+    private let plainInterval: Double?
 
     /// Creates a bar for steps `startStep..<total`; `interactive` defaults to whether standard error is a terminal.
-    public init(total: Int, startStep: Int = 0, interactive: Bool? = nil) {
+    /// With `plainInterval`, a plain (not interactive) bar also writes a line at the first update and then at
+    /// most every `plainInterval` seconds, so that a log shows progress between forced updates.
+    public init(total: Int, startStep: Int = 0, interactive: Bool? = nil, plainInterval: Double? = nil) {
         self.total = total
         self.startStep = startStep
         self.interactive = interactive ?? (isatty(STDERR_FILENO) != 0)
+        self.plainInterval = plainInterval
     }
 
     /// Seconds since the bar was created.
     public var elapsed: Double { Date().timeIntervalSince(start) }
 
     /// Shows the progress: on a terminal at most a few times a second (always when `force` or at the end);
-    /// otherwise a line when `force` or at the end.
+    /// otherwise a line when `force`, at the end, and as `plainInterval` says.
     public mutating func update(step: Int, items: Int, fields: [(String, String)], force: Bool = false) {
         let now = Date()
         if interactive {
             guard force || now.timeIntervalSince(lastDraw) > 0.25 || step == total else { return }
             lastDraw = now
             FileHandle.standardError.write(Data(("\r" + line(step: step, items: items, fields: fields) + "\u{1B}[K").utf8))
-        } else if force || step == total {
+        } else if force || step == total || plainInterval.map({ now.timeIntervalSince(lastDraw) >= $0 }) == true {
+            lastDraw = now
             FileHandle.standardError.write(Data((line(step: step, items: items, fields: fields) + "\n").utf8))
         }
     }

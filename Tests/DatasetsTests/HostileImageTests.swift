@@ -16,7 +16,7 @@ import Testing
         // ../shared/cases/png-ihdr-overflow: 2^31-1 x 2^31-1 RGBA 16-bit in 67 bytes (a trap before).
         let path = "\(ImageFixtures.hostile)/png-ihdr-overflow.png"
         #expect(errorMessage { _ = try ImageDecoder.read(path) }
-                == "\(path): image too large: 2147483647x2147483647 pixels exceeds the limit of 89478485 (set by maxPixels, --max-image-pixels in dimr)")
+                == "\(path): image too large: 2147483647x2147483647 pixels exceeds the limit of 89478485 pixels per image")
         // Without a pixel limit: 2^62 pixels of 4 samples overflow Int; refused, no trap.
         #expect(errorMessage { _ = try PNG.read(path, maxPixels: Int.max) } == "\(path): 2147483647x2147483647x4 image is too large")
         // 2^31-1 x 2^31-1 gray fits Int, but its 2^62 bits of image data do not: refused as implausible.

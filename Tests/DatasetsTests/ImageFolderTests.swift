@@ -98,7 +98,7 @@ import Torch
             _ = try ImageFolder(directory: root, width: 4, height: 3, options: ImageLoadOptions(maxPixels: 11, skipBadFiles: true))
         }
         #expect(tight == "image folder \(root): all 6 images were skipped as bad; the first: "
-                + "\(root)/a/0-good.png: image too large: 4x3 pixels exceeds the limit of 11 (set by maxPixels, --max-image-pixels in dimr)")
+                + "\(root)/a/0-good.png: image too large: 4x3 pixels exceeds the limit of 11 pixels per image")
     }
 }
 

@@ -5,67 +5,6 @@ import NN
 import Testing
 import Torch
 
-/// Files the evaluation tests share: a tiny trained model, random FID Inception weights (the numbers do
-/// not matter here, the plumbing does; parity is Tests/EvaluationTests'), an untrained classifier and a
-/// reference batch of 8x8 RGB images.
-private struct EvalFiles {
-    let root: String
-    let model: String
-    let inception: String
-    let classifier: String
-    let referenceImages: String
-
-    static let shared = Result { try EvalFiles() }
-
-    init() throws {
-        root = try temporaryFolder("evalFiles")
-        let data = root + "/data"
-        for c in 0..<3 {
-            try FileManager.default.createDirectory(atPath: data + "/class\(c)", withIntermediateDirectories: true)
-            for i in 0..<4 {
-                let pixels = (0..<64).map { UInt8(truncatingIfNeeded: ($0 * (c + 1) * 37 + i * 11) % 256) }
-                try PNG.write(RasterImage(width: 8, height: 8, channels: 1, pixels: pixels), to: data + "/class\(c)/\(i).png")
-            }
-        }
-        try tinyModelJSON.write(toFile: root + "/tiny.json", atomically: true, encoding: .utf8)
-        let train = try runDimr(["train", "--config", root + "/tiny.json", "--dataset", data, "--image-size", "8", "--steps", "2",
-                                 "--batch-size", "4", "--warmup", "1", "--checkpoint-every", "2", "--output", root + "/run", "--threads", "1"])
-        guard train.status == 0 else { throw CLIError("train failed: \(train.error)") }
-        model = root + "/run/checkpoints/step-00000002.safetensors"
-
-        let network = try Init.skipping { FIDInceptionV3() }
-        let g = try Generator(seed: 4)
-        var state: [String: Tensor] = [:]
-        for (name, p) in network.namedParameters() {
-            let fanIn = p.tensor.rank == 4 ? p.tensor.size(1) * p.tensor.size(2) * p.tensor.size(3) : p.tensor.size(p.tensor.rank - 1)
-            state[name] = name.hasSuffix("conv.weight") || name.hasPrefix("fc.")
-                ? try (Tensor.rand(p.tensor.shape, generator: g) * 2 - 1) * (6.0 / Double(fanIn)).squareRoot()
-                : try Tensor.rand(p.tensor.shape, generator: g) * 0.5 + 0.75
-        }
-        for (name, b) in network.namedBuffers() where !name.hasSuffix("num_batches_tracked") {
-            state[name] = name.hasSuffix("running_var") ? try Tensor.ones(b.shape) : try Tensor.zeros(b.shape)
-        }
-        inception = root + "/inception.safetensors"
-        try SafeTensors.save(state, to: inception)
-
-        classifier = root + "/classifier.safetensors"
-        try FashionClassifier(generator: Generator(seed: 5)).save(to: classifier, metadata: ["test_accuracy": "0.1"])
-
-        let pixels = try Tensor.randint(0, 256, [8, 8, 8, 3], generator: Generator(seed: 6)).to(.uint8)
-        referenceImages = root + "/reference.npz"
-        try NPZ.write([("arr_0", pixels)], to: referenceImages)
-    }
-}
-
-/// The JSON object `dimr eval` printed.
-private func report(_ result: RunResult) throws -> [String: Any] {
-    guard let line = result.output.split(separator: "\n").last,
-          let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-        throw CLIError("no JSON in \(result.output)\n\(result.error)")
-    }
-    return object
-}
-
 @Suite(.serialized) struct EvalCommandTests {
     @Test func generatedSamplesAndTheirSavedFileMeasureTheSame() throws {
         let f = try EvalFiles.shared.get()
@@ -73,7 +12,7 @@ private func report(_ result: RunResult) throws -> [String: Any] {
         let run = try runDimr(["eval", f.model, "-n", "6", "--steps", "2", "--inception", f.inception, "--ref", f.referenceImages,
                                "--classifier", "none", "--save-samples", saved, "--threads", "1"])
         #expect(run.status == 0, "eval failed: \(run.error)")
-        let object = try report(run)
+        let object = try evalJSON(run)
         let metrics = object["metrics"] as? [String: Any] ?? [:]
         let proto = object["protocol"] as? [String: Any] ?? [:]
         for key in ["fid", "sfid", "inception_score", "precision", "recall"] { #expect(metrics[key] is Double, "\(key) missing") }
@@ -91,20 +30,21 @@ private func report(_ result: RunResult) throws -> [String: Any] {
         let only = f.root + "/only.npz"
         let generated = try runDimr(["eval", f.model, "-n", "6", "--steps", "2", "--classifier", "none", "--save-samples", only, "--threads", "1"])
         #expect(generated.status == 0, "generation failed: \(generated.error)")
-        #expect(try (report(generated)["metrics"] as? [String: Any])?.isEmpty == true)
+        #expect(try (evalJSON(generated)["metrics"] as? [String: Any])?.isEmpty == true)
+        #expect(generated.error.contains("nothing measured (6 samples saved to \(only))"), "\(generated.error)")
         #expect(try NPZ.read(only)["arr_0"] == npz["arr_0"])
 
         // A guidance interval that covers no call of a 2-step run leaves 2 unguided calls: 2 network evaluations.
         let interval = try runDimr(["eval", f.model, "-n", "3", "--steps", "2", "--classifier", "none", "--save-samples", f.root + "/interval.npz",
                                     "--guidance-interval", "0,1", "--threads", "1"])
         #expect(interval.status == 0, "eval with --guidance-interval failed: \(interval.error)")
-        let intervalProtocol = try report(interval)["protocol"] as? [String: Any] ?? [:]
+        let intervalProtocol = try evalJSON(interval)["protocol"] as? [String: Any] ?? [:]
         #expect(intervalProtocol["nfe"] as? Int == 2 && intervalProtocol["guided_calls"] as? Int == 0, "\(intervalProtocol)")
         #expect((intervalProtocol["guidance_interval"] as? String)?.contains("0") == true)
         #expect(intervalProtocol["sampling_precision"] as? String == "float32")
 
         // The saved file holds the same uint8 images, so every metric comes out the same.
-        let again = try report(try runDimr(["eval", "--samples", saved, "--inception", f.inception, "--ref", f.referenceImages,
+        let again = try evalJSON(try runDimr(["eval", "--samples", saved, "--inception", f.inception, "--ref", f.referenceImages,
                                             "--classifier", "none", "--threads", "1"]))
         let metricsAgain = again["metrics"] as? [String: Any] ?? [:]
         for key in ["fid", "sfid", "inception_score", "precision", "recall"] {
@@ -118,7 +58,7 @@ private func report(_ result: RunResult) throws -> [String: Any] {
         let arrays = try NPZ.read(stats)
         #expect(arrays["mu"]?.shape == [2048] && arrays["sigma"]?.shape == [2048, 2048] && arrays["mu"]?.dtype == .float64)
         #expect(arrays["mu_s"]?.shape == [2023] && arrays["features"]?.shape == [8, 2048])
-        let viaStats = try report(try runDimr(["eval", "--samples", saved, "--inception", f.inception, "--ref", stats,
+        let viaStats = try evalJSON(try runDimr(["eval", "--samples", saved, "--inception", f.inception, "--ref", stats,
                                                "--classifier", "none", "--threads", "1"]))
         let viaMetrics = viaStats["metrics"] as? [String: Any] ?? [:]
         for key in ["fid", "sfid", "precision", "recall"] {
@@ -135,7 +75,7 @@ private func report(_ result: RunResult) throws -> [String: Any] {
         let same = try runDimr(["eval", "--samples", "fashion-mnist:test", "-n", "500", "--classifier", f.classifier,
                                 "--classifier-ref", reference, "--threads", "1"])
         #expect(same.status == 0, "eval failed: \(same.error)")
-        let metrics = try report(same)["metrics"] as? [String: Any] ?? [:]
+        let metrics = try evalJSON(same)["metrics"] as? [String: Any] ?? [:]
         // The same images as the reference: the statistics agree to float64 rounding of 500-term sums of
         // features of order 1 (some 1e-13), and the distance is zero to about the square root of that (the
         // trace of a square root magnifies the rounding of near-zero eigenvalues): 1e-4 is far above it.
@@ -149,10 +89,10 @@ private func report(_ result: RunResult) throws -> [String: Any] {
         // the features (and so every feature metric) as they were.
         let cache = f.root + "/cache"
         let arguments = ["eval", "--samples", "fashion-mnist:test", "-n", "500", "--classifier", f.classifier, "--cache-dir", cache, "--threads", "1"]
-        let first = try report(try runDimr(arguments))
+        let first = try evalJSON(try runDimr(arguments))
         let cached = try FileManager.default.contentsOfDirectory(atPath: cache)
         #expect(cached.count == 1 && cached[0].hasPrefix("fmnist-test-classifier-"))
-        let second = try report(try runDimr(arguments + ["--shuffle-labels", "3"]))
+        let second = try evalJSON(try runDimr(arguments + ["--shuffle-labels", "3"]))
         let fields = (second["protocol"] as? [String: Any])?["classifier"] as? [String: Any] ?? [:]
         #expect((fields["reference_cache"] as? String)?.hasPrefix(cache) == true)
         #expect(((second["protocol"] as? [String: Any])?["labels"] as? String)?.contains("shuffled") == true)

@@ -26,6 +26,22 @@ struct ClassifierTests {
         #expect(thrownMessage { _ = try model.features(bytes: Tensor.zeros([1, 30, 30, 1], dtype: .uint8)) }?.contains("(N, 32, 32, C)") == true)
     }
 
+    @Test func measurementWithoutFeaturesAndTheShapesTaken() throws {
+        let model = try FashionClassifier(generator: Generator(seed: 1))
+        model.eval()
+        let bytes = try Tensor.randint(0, 256, [4, 28, 28, 1], generator: Generator(seed: 2)).to(.uint8)
+        let lean = try ClassifierMeasurement(classifier: model, keepFeatures: false)
+        let full = try ClassifierMeasurement(classifier: model)
+        for measure in [lean, full] { try measure.add(bytes: bytes, labels: Tensor([Int64(0), 1, 2, 3])) }
+        #expect(try lean.featureStatistics().mean.bytes() == full.featureStatistics().mean.bytes())
+        #expect(lean.accuracy.count == 4 && lean.count == 4)
+        #expect(thrownMessage { _ = try lean.features() }?.contains("not kept") == true)
+        #expect(try full.features().shape == [4, 128])
+        #expect(FashionClassifier.accepts(height: 32, width: 32, channels: 1) && FashionClassifier.accepts(height: 28, width: 28, channels: 3))
+        #expect(!FashionClassifier.accepts(height: 1, width: 1, channels: 3) && !FashionClassifier.accepts(height: 32, width: 32, channels: 4)
+                && !FashionClassifier.accepts(height: 32, width: 28, channels: 1))
+    }
+
     @Test func accuracyTallies() throws {
         var tally = ClassAccuracy(classCount: 3)
         let logits = try matrix([[5, 0, 0], [0, 5, 0], [0, 5, 0], [0, 0, 5]])

@@ -29,4 +29,21 @@ struct StatisticsTests {
         #expect(thrownMessage { try accumulator.add(Tensor.zeros([2, 4])) }?.contains("(B, 3)") == true)
         #expect(thrownMessage { try accumulator.add(Tensor.full([2, 3], .nan)) }?.contains("NaN") == true)
     }
+
+    @Test func statisticsReadFromFilesAreCheckedBeforeUse() throws {
+        let x = try Tensor.randn([50, 6], dtype: .float64, generator: Generator(seed: 3))
+        let good = try FeatureStatistics(features: x)
+        try good.checkComparable()
+        // A rank-deficient covariance (fewer vectors than dimensions) is positive semi-definite: accepted.
+        try FeatureStatistics(features: x.narrow(dim: 0, start: 0, length: 3)).checkComparable()
+        func message(_ mean: Tensor, _ covariance: Tensor) -> String? {
+            thrownMessage { try FeatureStatistics(mean: mean, covariance: covariance).checkComparable() }
+        }
+        #expect(message(try good.mean.maskedFill(good.mean .< 100, .nan), good.covariance)?.contains("the mean holds NaN") == true)
+        #expect(message(good.mean, try good.covariance * .infinity)?.contains("the covariance holds NaN or infinite") == true)
+        var bump = [Double](repeating: 0, count: 36)
+        bump[1] = 0.5
+        #expect(message(good.mean, try good.covariance + Tensor(bump, shape: [6, 6]))?.contains("not symmetric") == true)
+        #expect(message(good.mean, try good.covariance * -1)?.contains("not positive semi-definite") == true)
+    }
 }

@@ -24,12 +24,13 @@ struct EvalReport {
         if let sfid, sfid.diagonalOffset > 0 { notes.append("sFID: singular covariance product, 1e-6 added to both diagonals") }
     }
 
-    /// Adds the classifier metrics.
-    mutating func addClassifier(fid: FrechetDistanceResult, precisionRecall: PrecisionRecallResult, accuracy: ClassAccuracy?,
+    /// Adds the classifier metrics (precision and recall null when not measured).
+    mutating func addClassifier(fid: FrechetDistanceResult, precisionRecall: PrecisionRecallResult?, accuracy: ClassAccuracy?,
                                 classNames: [String]) {
         metrics["classifier_fid"] = Self.number(fid.value)
-        metrics["classifier_precision"] = Self.number(precisionRecall.precision)
-        metrics["classifier_recall"] = Self.number(precisionRecall.recall)
+        metrics["classifier_precision"] = precisionRecall.map { Self.number($0.precision) } ?? NSNull()
+        metrics["classifier_recall"] = precisionRecall.map { Self.number($0.recall) } ?? NSNull()
+        if fid.diagonalOffset > 0 { notes.append("classifier FID: singular covariance product, 1e-6 added to both diagonals") }
         if let accuracy, accuracy.count > 0 {
             metrics["class_accuracy"] = Self.number(accuracy.overall)
             var perClass: [String: Any] = [:]
@@ -50,7 +51,7 @@ struct EvalReport {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// The line for people.
+    /// The line for people: the metrics measured, or that nothing was (and where the samples went).
     func summary() -> String {
         func value(_ key: String, _ label: String, _ format: String) -> String? {
             guard let v = metrics[key] as? Double else { return nil }
@@ -61,6 +62,12 @@ struct EvalReport {
                      value("class_accuracy", "class accuracy", "%.4f"), value("classifier_fid", "classifier FID", "%.3f"),
                      value("classifier_precision", "classifier precision", "%.3f"), value("classifier_recall", "classifier recall", "%.3f")]
         let n = protocolFields["n"].map { "\($0)" } ?? "?"
-        return "\(n) images: " + parts.compactMap { $0 }.joined(separator: ", ")
+        let measured = parts.compactMap { $0 }
+        guard !measured.isEmpty else {
+            if !metrics.isEmpty { return "\(n) images: no metric came out finite (see the JSON)" }
+            let saved = protocolFields["saved_samples"].map { " (\(n) samples saved to \($0))" } ?? ""
+            return "nothing measured\(saved)"
+        }
+        return "\(n) images: " + measured.joined(separator: ", ")
     }
 }

@@ -4,8 +4,12 @@ import Pipeline
 import Torch
 
 /// Runs an image source through the feature networks with a progress bar (images/s and ETA on standard
-/// error), feeding them `featureBatch` images at a time.
+/// error; when standard error is not a terminal, a plain line after the first block and then every
+/// `plainProgressSeconds`), feeding them `featureBatch` images at a time.
 enum EvalRun {
+    /// Seconds between the plain progress lines written when standard error is not a terminal.
+    static let plainProgressSeconds = 10.0
+
     /// Where the time went.
     struct Timing {
         /// Seconds spent producing images (sampling, decoding, reading).
@@ -14,13 +18,21 @@ enum EvalRun {
         var features = 0.0
     }
 
+    /// Thrown between blocks when Ctrl-C or SIGTERM asked the run to stop (see `Interrupt`).
+    struct Interrupted: Error {
+        /// Images measured before the stop.
+        let done: Int
+    }
+
     /// Measures every image of `source`; `what` labels the progress line.
+    /// - Throws: `Interrupted` after the block during which an interrupt was requested.
     static func measure(_ source: inout any EvalImageSource, inception: InceptionMeasurement?,
                         classifier: ClassifierMeasurement?, featureBatch: Int, what: String) throws -> Timing {
         var timing = Timing()
-        var bar = ProgressBar(total: source.count)
+        var bar = ProgressBar(total: source.count, plainInterval: plainProgressSeconds)
         var done = 0
         while true {
+            if Interrupt.requested { throw Interrupted(done: done) }
             let started = Date()
             guard let block = try source.next() else { break }
             let produced = Date()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Pipeline
 import Torch
 
 /// The PNG and JPEG files under a folder (subfolders included, sorted by path), decoded `blockSize` at a
@@ -30,7 +31,7 @@ struct FolderImageSource: EvalImageSource {
         found.sort()
         if let limit { found = Array(found.prefix(limit)) }
         guard let first = found.first else { throw ValidationError("\(folder) holds no .png, .jpg or .jpeg files") }
-        let image = try ImageDecoder.read(folder + "/" + first, maxPixels: maxPixels)
+        let image = try Self.read(folder + "/" + first, maxPixels: maxPixels)
         path = folder
         files = found.map { folder + "/" + $0 }
         imageShape = (image.height, image.width, 3)
@@ -48,7 +49,7 @@ struct FolderImageSource: EvalImageSource {
         var pixels: [UInt8] = []
         pixels.reserveCapacity((end - handedOut) * imageShape.height * imageShape.width * 3)
         for file in files[handedOut..<end] {
-            let image = try ImageDecoder.read(file, maxPixels: maxPixels)
+            let image = try Self.read(file, maxPixels: maxPixels)
             guard image.width == imageShape.width, image.height == imageShape.height else {
                 throw ValidationError("\(file) is \(image.width)x\(image.height); the images of \(path) must all be \(imageShape.width)x\(imageShape.height)")
             }
@@ -57,5 +58,14 @@ struct FolderImageSource: EvalImageSource {
         let block = try Tensor(pixels, shape: [end - handedOut, imageShape.height, imageShape.width, 3])
         handedOut = end
         return (block, nil)
+    }
+
+    /// Decodes one file; an image over the pixel limit is refused naming the option that raises it.
+    private static func read(_ path: String, maxPixels: Int) throws -> RasterImage {
+        do {
+            return try ImageDecoder.read(path, maxPixels: maxPixels)
+        } catch where ImageDecoder.isTooLarge(error) {
+            throw ValidationError("\(FileErrors.reason(error)) (--max-image-pixels raises the limit)")
+        }
     }
 }

@@ -31,8 +31,10 @@ enum ImageSourceSpec: Equatable {
         }
     }
 
-    /// Opens the images (the first `limit`); `shuffleSeed` shuffles Fashion-MNIST's labels.
-    func open(dataDirectory: String?, limit: Int?, shuffleSeed: UInt64? = nil) throws -> any EvalImageSource {
+    /// Opens the images (the first `limit`); `shuffleSeed` shuffles Fashion-MNIST's labels; a folder's images
+    /// may have at most `maxPixels` pixels each.
+    func open(dataDirectory: String?, limit: Int?, maxPixels: Int = ImageDecoder.defaultMaxPixels,
+              shuffleSeed: UInt64? = nil) throws -> any EvalImageSource {
         switch self {
         case .fashionMNIST(let split):
             return try FashionMNISTImageSource(split: split, directory: dataDirectory, limit: limit, shuffleSeed: shuffleSeed)
@@ -41,7 +43,7 @@ enum ImageSourceSpec: Equatable {
             return try NPZImageSource(path: path, limit: limit)
         case .folder(let path):
             guard shuffleSeed == nil else { throw ValidationError("--shuffle-labels applies to fashion-mnist:train|test only") }
-            return try FolderImageSource(folder: path, limit: limit)
+            return try FolderImageSource(folder: path, limit: limit, maxPixels: maxPixels)
         }
     }
 }

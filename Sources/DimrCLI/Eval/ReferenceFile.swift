@@ -22,36 +22,62 @@ struct ReferenceFile {
     /// Whether the archive holds images (`arr_0`), from which what is missing can be computed.
     var hasImages = false
 
-    /// Reads the arrays of `path` named above (never `arr_0` itself).
-    /// - Throws: `ValidationError` naming the file and array when one has the wrong type or shape.
-    static func read(_ path: String) throws -> ReferenceFile {
+    /// The dimensions a feature network's reference arrays must have.
+    struct Dimensions {
+        /// Entries of `mu` (and columns of `features`).
+        let features: Int
+        /// Entries of `mu_s`, when the network has spatial features.
+        let spatial: Int?
+        /// The features' name in messages ("the classifier's features").
+        let what: String
+    }
+
+    /// Reads the arrays of `path` named above (never `arr_0` itself) and checks them, so that a bad reference
+    /// is refused when read, before any image is made or measured.
+    /// - Throws: `ValidationError` naming `option`, the file and the array: a wrong type or shape, NaN or
+    ///   infinite values, a covariance that is not symmetric, or a dimension other than `dimensions` says.
+    static func read(_ path: String, option: String, dimensions: Dimensions) throws -> ReferenceFile {
         let names = Set(try NPZArrayStream.arrayNames(path: path))
+        func fail(_ text: String) -> ValidationError { ValidationError("\(option) \(path): \(text)") }
         func array(_ name: String) throws -> Tensor? {
             guard names.contains(name) else { return nil }
             let stream = try NPZArrayStream(path: path, array: name)
-            guard stream.dtype.isFloatingPoint || name == "n" || name == "network" else {
-                throw ValidationError("\(path): \(name) must hold floating-point numbers, it is \(stream.dtype)")
-            }
-            return try stream.next(maxRows: max(1, stream.shape.first ?? 1)) ?? Tensor.zeros(stream.shape, dtype: stream.dtype)
+            let numeric = name == "n" || name == "network"
+            guard stream.dtype.isFloatingPoint || numeric else { throw fail("\(name) must hold floating-point numbers, it is \(stream.dtype)") }
+            let tensor = try stream.next(maxRows: max(1, stream.shape.first ?? 1)) ?? Tensor.zeros(stream.shape, dtype: stream.dtype)
+            if !numeric, tensor.count > 0, try tensor.isFinite().all().item() == 0 { throw fail("\(name) holds NaN or infinite values") }
+            return tensor
         }
         var file = ReferenceFile()
         file.hasImages = names.contains("arr_0")
-        func statistics(_ mean: String, _ covariance: String) throws -> FeatureStatistics? {
-            guard let mu = try array(mean), let sigma = try array(covariance) else { return nil }
+        func statistics(_ mean: String, _ covariance: String, dimension: Int) throws -> FeatureStatistics? {
+            let mu = try array(mean), sigma = try array(covariance)
+            guard let mu, let sigma else {
+                if mu != nil || sigma != nil { throw fail("holds \(mu != nil ? mean : covariance) without \(mu != nil ? covariance : mean)") }
+                return nil
+            }
+            guard mu.shape == [dimension], sigma.shape == [dimension, dimension] else {
+                throw fail("\(mean) \(mu.shape) and \(covariance) \(sigma.shape) are not statistics of \(dimensions.what) "
+                           + "(\(mean) [\(dimension)], \(covariance) [\(dimension), \(dimension)])")
+            }
             do {
-                return try FeatureStatistics(mean: mu, covariance: sigma)
+                let stats = try FeatureStatistics(mean: mu, covariance: sigma)
+                try stats.checkComparable()
+                return stats
             } catch let error as EvaluationError {
-                throw ValidationError("\(path): \(mean)/\(covariance): \(error.message)")
+                throw fail("\(error.message.contains("covariance") ? covariance : mean): \(error.message)")
             }
         }
-        file.statistics = try statistics("mu", "sigma")
-        file.spatial = try statistics("mu_s", "sigma_s")
+        file.statistics = try statistics("mu", "sigma", dimension: dimensions.features)
+        if let spatial = dimensions.spatial {
+            file.spatial = try statistics("mu_s", "sigma_s", dimension: spatial)
+        }
         file.features = try array("features")
+        if let features = file.features, features.rank != 2 || features.size(1) != dimensions.features {
+            throw fail("features \(features.shape) are not \(dimensions.what) (N, \(dimensions.features))")
+        }
         if let n = try array("n"), n.count == 1 { file.count = try n.to(.int64).itemInt() }
         if let text = try array("network"), text.dtype == .uint8 { file.network = String(decoding: try text.toArray(UInt8.self), as: UTF8.self) }
-        if let features = file.features, let stats = file.statistics, features.rank != 2 || features.size(1) != stats.dimension {
-            throw ValidationError("\(path): features \(features.shape) do not match the \(stats.dimension)-d statistics")
-        }
         return file
     }
 

@@ -66,10 +66,14 @@ public final class FashionClassifier: Module, @unchecked Sendable {
         try withNoGrad { try forward(Self.normalized(bytes, device: fc2.weight.tensor.device)) }
     }
 
+    /// Whether the classifier takes images of this shape: 32x32 or 28x28 (padded), gray or RGB (averaged).
+    public static func accepts(height: Int, width: Int, channels: Int) -> Bool {
+        [1, 3].contains(channels) && height == width && [side, 28].contains(height)
+    }
+
     /// uint8 images (N, H, W, C) as (N, 1, 32, 32) float32 in [-1, 1] on `device`.
     public static func normalized(_ bytes: Tensor, device: Device = .cpu) throws -> Tensor {
-        guard bytes.dtype == .uint8, bytes.rank == 4, bytes.size(3) == 1 || bytes.size(3) == 3,
-              (bytes.size(1) == side && bytes.size(2) == side) || (bytes.size(1) == 28 && bytes.size(2) == 28) else {
+        guard bytes.dtype == .uint8, bytes.rank == 4, accepts(height: bytes.size(1), width: bytes.size(2), channels: bytes.size(3)) else {
             throw EvaluationError("the Fashion-MNIST classifier takes uint8 images (N, 32, 32, C) or (N, 28, 28, C) with C = 1 or 3, got \(bytes.dtype) \(bytes.shape)")
         }
         let n = bytes.size(0), h = bytes.size(1), w = bytes.size(2)

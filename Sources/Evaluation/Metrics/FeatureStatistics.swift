@@ -29,4 +29,25 @@ public struct FeatureStatistics: @unchecked Sendable {
 
     /// Dimension D of the features.
     public var dimension: Int { mean.size(0) }
+
+    /// Checks what `FrechetDistance.compute` needs, so that statistics read from a file can be refused when
+    /// read rather than after the work they are compared with: a finite mean and covariance, the covariance
+    /// symmetric to 1e-6 of its largest entry and positive semi-definite up to rounding (no eigenvalue below
+    /// -1e-3 times the largest magnitude: a covariance of real data has none; rounding gives some 1e-12).
+    /// - Throws: `EvaluationError` naming the mean or the covariance.
+    public func checkComparable() throws {
+        guard try mean.isFinite().all().item() != 0 else { throw EvaluationError("the mean holds NaN or infinite values") }
+        guard try covariance.isFinite().all().item() != 0 else { throw EvaluationError("the covariance holds NaN or infinite values") }
+        let largest = try covariance.abs().max().item()
+        let asymmetry = try (covariance - covariance.transpose(0, 1)).abs().max().item()
+        guard asymmetry <= 1e-6 * largest else {
+            throw EvaluationError(String(format: "the covariance is not symmetric (entries differ by %.3g of its largest)", asymmetry / largest))
+        }
+        let eigenvalues = try ((covariance + covariance.transpose(0, 1)) * 0.5).symmetricEigenvalues()
+        let smallest = try eigenvalues.min().item(), scale = try eigenvalues.abs().max().item()
+        guard smallest >= -1e-3 * scale else {
+            throw EvaluationError(String(format: "the covariance is not positive semi-definite (an eigenvalue of %.3g, the largest magnitude %.3g)",
+                                         smallest, scale))
+        }
+    }
 }
