@@ -7,6 +7,9 @@ import Torch
 
 /// `dimr serve`: an HTTP API and a browser page to generate images with live progress.
 struct ServeCommand: ParsableCommand {
+    /// The server's settings that have no option: their values in the help text.
+    private static let defaults = ServeConfiguration()
+
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve a model over HTTP: a JSON API with live progress events, and a page to use it from a browser.",
@@ -17,7 +20,12 @@ struct ServeCommand: ParsableCommand {
         One worker samples the queued requests in order, batching requests with the same sampler, steps and guidance; \
         a full queue answers 429 with Retry-After. Each job's files go to OUTPUT/ID/ (the id is the server's); the \
         oldest finished jobs beyond --keep-jobs are forgotten and their folders deleted.
-        Ctrl-C or SIGTERM cancels the queued and running jobs, lets open requests finish, and exits with status 0.
+        Ctrl-C or SIGTERM cancels the queued and running jobs, lets open requests finish for up to \
+        \(defaults.shutdownGracePeriod.components.seconds) s (then closes their connections), and exits with status 0; \
+        a second Ctrl-C or SIGTERM exits at once, with status 130 (SIGINT) or 143 (SIGTERM). Connections silent for \
+        \(defaults.idleTimeout.components.seconds) s are closed; at most \(defaults.maxConnections) are open at once.
+        Requests must name the server by an IP address, localhost or the --host value (the Host header: a defence \
+        against DNS rebinding), and a browser's requests must come from the server's own page (the Origin header).
         The server has no authentication: keep --host at 127.0.0.1 unless the network is trusted.
         """)
 
@@ -25,7 +33,8 @@ struct ServeCommand: ParsableCommand {
     var model: String?
     @Option(help: "Address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface).") var host: String = "127.0.0.1"
     @Option(help: "TCP port, 0...65535 (0: any free port; the one taken is printed).") var port: Int = 8080
-    @Option(help: "Folder for the jobs' files.") var output: String = "dimr-serve"
+    @Option(help: "Folder for the jobs' files; job folders an earlier server left there are removed at start.")
+    var output: String = "dimr-serve"
     @Option(help: "Most images one request may ask for (classes x per_class), 1...--batch-size.") var maxImages: Int = 64
     @Option(help: "Most images sampled in one network batch, 1...4096.") var batchSize: Int = 64
     @Option(help: "Most solver steps a request may ask for, 1...1000.") var maxSteps: Int = 250

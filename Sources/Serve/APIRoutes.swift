@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import Diffusion
 import Pipeline
 
@@ -13,8 +14,8 @@ struct APIRoutes: Sendable {
     let configuration: ServeConfiguration
     let schedule: NoiseSchedule
 
-    /// Adds every route to `router`.
-    func register(on router: Router<BasicRequestContext>) {
+    /// Adds every route of `RouteTable` to `router`.
+    func register(on router: Router<ServeContext>) {
         router.get("/") { _, _ in
             JSONResponse.bytes(Data(ServePage.html.utf8), contentType: "text/html; charset=utf-8")
         }
@@ -29,7 +30,7 @@ struct APIRoutes: Sendable {
         router.get("/v1/models") { _, _ in
             try JSONResponse.make(APIAnswers.Models(models: [model], limits: APIAnswers.Limits(configuration)))
         }
-        router.post("/v1/generate") { request, _ in try await generate(request) }
+        router.post("/v1/generate") { request, context in try await generate(request, context: context) }
         router.get("/v1/jobs/{id}") { _, context in
             let job = try job(context)
             return try JSONResponse.make(job.status(position: store.position(of: job)))
@@ -50,8 +51,9 @@ struct APIRoutes: Sendable {
         router.get("/v1/jobs/{id}/images/{k}.png") { _, context in
             let job = try finishedJob(context)
             let text = try context.parameters.require("k")
-            guard text.count <= 9, text.allSatisfy(\.isASCII), let k = Int(text), k >= 0, k < job.spec.imageCount else {
-                throw APIError(.notFound, field: "k", "the job has images 0...\(job.spec.imageCount - 1)")
+            // Only the canonical name: images/7.png, not 07.png or +7.png.
+            guard text.count <= 9, text.allSatisfy(\.isASCII), let k = Int(text), String(k) == text, k >= 0, k < job.spec.imageCount else {
+                throw APIError(.notFound, field: "k", "the job has images 0...\(job.spec.imageCount - 1), named 0.png, 1.png, ...")
             }
             return try file(JobOutputs.imagePath(job, k), type: "image/png", download: "\(job.id)-\(k).png")
         }
@@ -69,13 +71,21 @@ struct APIRoutes: Sendable {
     }
 
     /// `POST /v1/generate`: checks the body, queues a job, answers 202 with its status.
-    private func generate(_ request: Request) async throws -> Response {
-        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
-            throw APIError(.unsupportedMediaType, field: "Content-Type", "send the body as application/json, not \(type.prefix(64))")
+    private func generate(_ request: Request, context: ServeContext) async throws -> Response {
+        // Exactly application/json: a browser sends other types (text/plain, forms) from any site without asking.
+        let type = request.headers[.contentType]
+        guard let type, Self.isJSON(type) else {
+            throw APIError(.unsupportedMediaType, field: "Content-Type",
+                           type.map { "send the body as application/json, not \($0.prefix(64))" }
+                               ?? "send the body as application/json, with that Content-Type header")
         }
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > configuration.maxBodyBytes {
             throw APIError(.contentTooLarge, field: "body", "the body is \(length) bytes, more than the limit of \(configuration.maxBodyBytes)")
         }
+        // The whole body must arrive within the idle timeout: a client trickling it byte by byte is cut off.
+        let channel = context.channel
+        let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(configuration.idleTimeout)) { channel.close(promise: nil) }
+        defer { deadline.cancel() }
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: configuration.maxBodyBytes)
@@ -90,20 +100,30 @@ struct APIRoutes: Sendable {
         return response
     }
 
-    private func job(_ context: BasicRequestContext) throws -> Job {
+    /// Whether a Content-Type names the media type application/json (parameters such as charset allowed).
+    static func isJSON(_ contentType: String) -> Bool {
+        let media = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return media.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+    }
+
+    private func job(_ context: ServeContext) throws -> Job {
         let id = try context.parameters.require("id")
         guard let job = store.job(id) else { throw APIError.unknownJob(id) }
         return job
     }
 
     /// The job of the route, which must be done.
-    private func finishedJob(_ context: BasicRequestContext) throws -> Job {
+    private func finishedJob(_ context: ServeContext) throws -> Job {
         let job = try job(context)
-        let state = job.state
-        guard state == .done else {
-            throw APIError(.conflict, field: "id", "job \(job.id) is \(state.rawValue): its files exist once it is done")
+        switch job.state {
+        case .done: return job
+        case .queued, .running:
+            throw APIError(.conflict, field: "id", "job \(job.id) is \(job.state.rawValue): its files exist once it is done")
+        case .cancelled:
+            throw APIError(.conflict, field: "id", "job \(job.id) was cancelled and has no files")
+        case .failed:
+            throw APIError(.conflict, field: "id", "job \(job.id) failed and has no files")
         }
-        return job
     }
 
     private func file(_ path: String, type: String, download: String) throws -> Response {

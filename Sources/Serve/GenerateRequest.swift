@@ -47,7 +47,7 @@ public struct GenerateRequest: Decodable, Sendable, Equatable {
     public var interval: [Double]?
     /// Result format: png, or npz (the PNGs plus samples.npz).
     public var format: String?
-    /// Steps between preview images in the event stream; 0 or absent: no previews.
+    /// Solver steps between preview images in the event stream (plus one after the last); 0 or absent: no previews.
     public var previewEvery: Int?
 
     /// The JSON field names, in the order the documentation lists them.
@@ -103,15 +103,18 @@ public struct GenerateRequest: Decodable, Sendable, Equatable {
         previewEvery = try field("preview_every", "an integer")
     }
 
-    /// Decodes a request body.
-    /// - Throws: `APIError` (400) for a body that is not JSON or not an object, an unknown field or a value of the wrong type.
+    /// Decodes a request body, strictly: `JSONPreflight` first refuses what Foundation's decoder would let through
+    /// (a byte-order mark, text that is not UTF-8, trailing commas, duplicate keys, lone surrogates).
+    /// - Throws: `APIError` (400) for a body that is not JSON ("not valid JSON: ...") or not an object, an unknown
+    ///   field or a value of the wrong type.
     public static func decode(_ data: Data) throws -> GenerateRequest {
+        try JSONPreflight.check(data)
         do {
             return try JSONDecoder().decode(GenerateRequest.self, from: data)
         } catch let error as APIError {
             throw error
         } catch {
-            throw APIError.badRequest("body", "the body is not valid JSON")
+            throw JSONPreflight.invalid("it does not parse (look for a missing quote, comma or bracket, or a malformed number)")
         }
     }
 }

@@ -49,6 +49,7 @@ public final class Job: @unchecked Sendable {
         self.id = id
         self.spec = spec
         self.folder = folder
+        steps_ = spec.solverSteps
     }
 
     /// The current state.

@@ -45,7 +45,7 @@ public struct JobSpec: Sendable {
         public let interval: [Double]?
         /// Result format.
         public let format: Format
-        /// Solver steps between previews; 0: none.
+        /// Solver steps between previews (and one after the last solver step); 0: none.
         public let previewEvery: Int
     }
 
@@ -57,6 +57,9 @@ public struct JobSpec: Sendable {
     public let guidance: Guidance
     /// Where guidance applies; nil: everywhere.
     public let interval: GuidanceInterval?
+
+    /// Solver steps the sampler makes (the unit of progress and previews; may be fewer than `settings.steps`).
+    public var solverSteps: Int { sampler.stepCount }
 
     /// Images asked for: classes x per_class.
     public var imageCount: Int { settings.classes.count * settings.perClass }
@@ -140,9 +143,13 @@ public struct JobSpec: Sendable {
         guard let format = Format(rawValue: formatText) else {
             throw APIError.badRequest("format", "unknown format \"\(formatText.prefix(64))\"; the formats are png, npz")
         }
+        // Previews count solver steps, the unit of the started and progress events, which some samplers make
+        // fewer of than the denoiser calls asked for (dpm-solver: 9 for 25).
         let previewEvery = request.previewEvery ?? 0
-        guard previewEvery >= 0, previewEvery <= steps else {
-            throw APIError.badRequest("preview_every", "must be in 0...\(steps) (0: no previews), got \(previewEvery)")
+        let solverSteps = sampler.stepCount
+        guard previewEvery >= 0, previewEvery <= solverSteps else {
+            throw APIError.badRequest("preview_every", "must be in 0...\(solverSteps) (0: no previews): it counts solver steps, and "
+                                      + "\(samplerName.rawValue) makes \(solverSteps) for \(steps) steps; got \(previewEvery)")
         }
         settings = Settings(classes: classes, perClass: perClass, seed: seed, sampler: samplerName, steps: steps, guidance: rule,
                             scale: scale, power: power, interval: request.interval, format: format, previewEvery: previewEvery)

@@ -27,7 +27,7 @@ public struct JobStatus: Sendable, Encodable {
     public let position: Int?
     /// Solver steps finished.
     public let step: Int
-    /// Solver steps in all (known once running; the sampler's steps, which may differ from the denoiser calls asked for).
+    /// Solver steps in all: the sampler's steps, which may be fewer than the denoiser calls asked for (`settings.steps`).
     public let steps: Int
     /// step / steps, 1 when done.
     public let progress: Double

@@ -14,7 +14,7 @@ final class JobStore: @unchecked Sendable {
     private var finishedOrder: [String] = []
     private var stopping = false
     private var holding = false
-    private var secondsPerBatch = 1.0
+    private var pace = BatchPace()
     private let configuration: ServeConfiguration
 
     init(configuration: ServeConfiguration) {
@@ -23,13 +23,13 @@ final class JobStore: @unchecked Sendable {
 
     /// Queues a job for `spec` with a fresh id, its folder under the output folder.
     /// - Throws: `APIError` 429 (with Retry-After) when the queue is full, 503 while shutting down.
-    func submit(_ spec: JobSpec) throws -> Job {
+    func submit(_ spec: JobSpec, now: Date = Date()) throws -> Job {
         condition.lock()
         defer { condition.unlock() }
         guard !stopping else { throw APIError(.serviceUnavailable, "the server is shutting down") }
         guard queue.count < configuration.queueCapacity else {
-            // A slot frees when the worker takes its next batch: after about one batch's time.
-            let wait = max(1, Int(secondsPerBatch.rounded(.up)))
+            // Slots free when the worker takes its next batch, once the running one ends.
+            let wait = pace.secondsUntilFree(at: now)
             throw APIError(.tooManyRequests, "the queue is full (\(queue.count) jobs waiting); retry after \(wait) s",
                            headers: [.retryAfter: String(wait)])
         }
@@ -107,12 +107,26 @@ final class JobStore: @unchecked Sendable {
         return batch
     }
 
-    /// Records the end of a batch taken by `nextBatch`, which lasted `seconds`.
-    func finished(_ batch: [Job], seconds: Double) {
+    /// The running batch (taken by `nextBatch`) makes `steps` solver steps, from `time`.
+    func batchStarted(steps: Int, at time: Date = Date()) {
+        condition.lock()
+        defer { condition.unlock() }
+        pace.start(steps: steps, at: time)
+    }
+
+    /// Solver step `step` (1-based) of the running batch finished at `time`.
+    func batchStep(_ step: Int, at time: Date = Date()) {
+        condition.lock()
+        defer { condition.unlock() }
+        pace.step(step, at: time)
+    }
+
+    /// Records the end of a batch taken by `nextBatch`.
+    func finished(_ batch: [Job]) {
         condition.lock()
         defer { condition.unlock() }
         running.removeAll()
-        secondsPerBatch = 0.8 * secondsPerBatch + 0.2 * seconds
+        pace.finish()
         finishedLocked(batch)
         condition.broadcast()
     }

@@ -6,7 +6,7 @@ enum OpenAPIDocument {
       "info": {
         "title": "dimr serve",
         "version": "1",
-        "description": "Class-conditional image generation with a DiMR model. POST /v1/generate queues a job and answers at once; follow it with GET /v1/jobs/{id} or the Server-Sent Events of /v1/jobs/{id}/events, then fetch its images. One worker samples jobs in order, batching requests with the same sampler, steps and guidance into one network batch (each keeps its own seed and images). Errors are JSON {error, field}."
+        "description": "Class-conditional image generation with a DiMR model. POST /v1/generate queues a job and answers at once; follow it with GET /v1/jobs/{id} or the Server-Sent Events of /v1/jobs/{id}/events, then fetch its images. One worker samples jobs in order, batching requests with the same sampler, steps and guidance into one network batch (each keeps its own seed and images). Errors are JSON {error, field}: an unknown path answers 404, a known path asked with another method 405 with Allow. Every request must name the server in its Host header by an IP address, localhost or the host it was started with (else 403: a defence against DNS rebinding), and a request with an Origin header must come from the server's own origin (else 403)."
       },
       "paths": {
         "/": {"get": {"summary": "The browser page", "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}}}},
@@ -20,9 +20,11 @@ enum OpenAPIDocument {
             "202": {"description": "Queued; Location names the job", "headers": {"Location": {"schema": {"type": "string"}}},
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobStatus"}}}},
             "400": {"$ref": "#/components/responses/Error"},
+            "403": {"$ref": "#/components/responses/Error"},
             "413": {"$ref": "#/components/responses/Error"},
-            "415": {"$ref": "#/components/responses/Error"},
-            "429": {"description": "The queue is full", "headers": {"Retry-After": {"description": "Seconds", "schema": {"type": "integer"}}},
+            "415": {"description": "The Content-Type is not application/json (parameters such as charset are allowed)",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+            "429": {"description": "The queue is full", "headers": {"Retry-After": {"description": "Seconds until the running batch likely ends (1...600)", "schema": {"type": "integer"}}},
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
             "503": {"$ref": "#/components/responses/Error"}}}},
         "/v1/jobs/{id}": {
@@ -36,7 +38,7 @@ enum OpenAPIDocument {
             "409": {"$ref": "#/components/responses/Error"}}}},
         "/v1/jobs/{id}/events": {
           "parameters": [{"$ref": "#/components/parameters/JobID"}],
-          "get": {"summary": "Server-Sent Events: queued {position}, started {steps, batch_jobs, batch_images}, progress {step, steps, time, progress} after each solver step, preview {step, image (PNG data URL of the x0 prediction)} every preview_every steps, then one of done {images, seconds}, failed {error}, cancelled {reason}. Earlier events are replayed to late subscribers; the stream ends after the last event.",
+          "get": {"summary": "Server-Sent Events: queued {position}, started {steps, batch_jobs, batch_images}, progress {step, steps, time, progress} after each solver step, preview {step, image (PNG data URL of the x0 prediction)} every preview_every solver steps and after the last, then one of done {images, seconds}, failed {error}, cancelled {reason}. Earlier events are replayed to late subscribers; the stream ends after the last event.",
             "responses": {"200": {"description": "Event stream", "content": {"text/event-stream": {}}}, "404": {"$ref": "#/components/responses/Error"}}}},
         "/v1/jobs/{id}/images/{k}.png": {
           "parameters": [{"$ref": "#/components/parameters/JobID"},
@@ -73,12 +75,12 @@ enum OpenAPIDocument {
             "interval": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
                          "description": "Guide only at times low < t <= high on the 0...1000 scale (1000 = pure noise)"},
             "format": {"type": "string", "enum": ["png", "npz"], "default": "png", "description": "npz adds samples.npz to the PNGs"},
-            "preview_every": {"type": "integer", "minimum": 0, "default": 0, "description": "Solver steps between preview events; 0: none"}}},
+            "preview_every": {"type": "integer", "minimum": 0, "default": 0, "description": "Solver steps between preview events (the unit of started.steps and progress.step, fewer than steps for dpm-solver: 9 for 25), plus one after the last solver step; at most the solver steps; 0: none"}}},
           "JobStatus": {"type": "object", "properties": {
             "id": {"type": "string"},
             "status": {"type": "string", "enum": ["queued", "running", "done", "failed", "cancelled"]},
             "position": {"type": "integer", "description": "Place in the queue, 1 = next (while queued)"},
-            "step": {"type": "integer"}, "steps": {"type": "integer", "description": "Solver steps"},
+            "step": {"type": "integer"}, "steps": {"type": "integer", "description": "Solver steps (the sampler's; fewer than settings.steps for dpm-solver)"},
             "progress": {"type": "number", "minimum": 0, "maximum": 1},
             "images": {"type": "integer"},
             "settings": {"type": "object", "description": "The request with defaults filled in and classes as indices"},

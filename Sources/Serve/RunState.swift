@@ -1,12 +1,13 @@
 import Foundation
 import ServiceLifecycle
 
-/// What `DimrServer.run` shares with `shutdown` and its callbacks: the running service group and whether the
-/// HTTP server is listening.
+/// What `DimrServer.run` shares with `shutdown` and its callbacks: the running service group, whether the
+/// HTTP server is listening, and whether a shut-down was asked for.
 final class RunState: @unchecked Sendable {
     private let lock = NSLock()
     private var group: ServiceGroup?
     private var listening = false
+    private var stopping = false
 
     /// The service group of the current run.
     var serviceGroup: ServiceGroup? {
@@ -18,5 +19,11 @@ final class RunState: @unchecked Sendable {
     var isListening: Bool {
         get { lock.withLock { listening } }
         set { lock.withLock { listening = newValue } }
+    }
+
+    /// Whether a shut-down was asked for (by a signal or `shutdown()`).
+    var isStopping: Bool {
+        get { lock.withLock { stopping } }
+        set { lock.withLock { stopping = newValue } }
     }
 }

@@ -32,13 +32,12 @@ final class SamplingWorker: @unchecked Sendable {
         precondition(thread == nil, "the sampling worker is started once")
         let thread = Thread { [self] in
             while let batch = store.nextBatch() {
-                let started = Date()
                 do {
                     try run(batch)
                 } catch {
                     for job in batch { job.fail(FileErrors.reason(error)) }
                 }
-                store.finished(batch, seconds: Date().timeIntervalSince(started))
+                store.finished(batch)
             }
             stopped.signal()
         }
@@ -80,8 +79,10 @@ final class SamplingWorker: @unchecked Sendable {
         let recorder = PreviewRecorder(denoiser, schedule: previewSchedule)
         // A stochastic sampler is never batched: its images are 0..<n of the one request.
         let loop = try spec.sampler.makeLoop(predictor: recorder, noise: noise, imageIndices: 0..<noise.size(0))
+        store.batchStarted(steps: loop.stepCount)
         var active = batch.filter { $0.start(steps: loop.stepCount, batchJobs: batch.count, batchImages: labels.count) }
         while !active.isEmpty, let step = try loop.step() {
+            store.batchStep(step.index + 1)
             let prediction = try needsPreview(active, step) ? recorder.lastPrediction() : nil
             for (job, range) in zip(batch, ranges) where job.isActive {
                 var preview: String?
@@ -107,10 +108,13 @@ final class SamplingWorker: @unchecked Sendable {
         }
     }
 
-    /// Whether `job` asked for a preview at `step` (every `preview_every` steps, not after the last one).
+    /// Whether `job` asked for a preview at `step`: every `preview_every` solver steps, and after the last one.
+    static func wantsPreview(every: Int, step: Int, of count: Int) -> Bool {
+        every > 0 && (step % every == 0 || step == count)
+    }
+
     private func wantsPreview(_ job: Job, _ step: DenoisingStep) -> Bool {
-        let every = job.spec.settings.previewEvery
-        return every > 0 && (step.index + 1) % every == 0 && step.index + 1 < step.count
+        Self.wantsPreview(every: job.spec.settings.previewEvery, step: step.index + 1, of: step.count)
     }
 
     private func needsPreview(_ jobs: [Job], _ step: DenoisingStep) -> Bool {

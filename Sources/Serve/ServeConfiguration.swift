@@ -18,6 +18,13 @@ public struct ServeConfiguration: Sendable {
     public var queueCapacity: Int = 32
     /// Finished jobs kept (status, events and files); the oldest beyond this are forgotten and their files deleted.
     public var keepJobs: Int = 100
+    /// How long a connection may stay silent: a request head must arrive whole, and a body make progress, within
+    /// this; an idle keep-alive connection is closed after it. A request body must also arrive whole within it.
+    public var idleTimeout: Duration = .seconds(30)
+    /// How long a graceful shut-down waits for open requests before closing their connections.
+    public var shutdownGracePeriod: Duration = .seconds(10)
+    /// Most connections open at once; further clients wait in the listen backlog until one closes.
+    public var maxConnections: Int = 256
 
     /// The defaults: loopback port 8080, output folder `dimr-serve`.
     public init() {}
@@ -35,6 +42,13 @@ public struct ServeConfiguration: Sendable {
         try check("body size limit", maxBodyBytes, 256...(1 << 20))
         try check("queue capacity", queueCapacity, 1...10_000)
         try check("jobs kept", keepJobs, 1...100_000)
+        try check("connection limit", maxConnections, 1...100_000)
+        guard idleTimeout >= .milliseconds(100), idleTimeout <= .seconds(3600) else {
+            throw ServeError("the idle timeout must be in 0.1...3600 s, got \(idleTimeout)")
+        }
+        guard shutdownGracePeriod >= .zero, shutdownGracePeriod <= .seconds(3600) else {
+            throw ServeError("the shut-down grace period must be in 0...3600 s, got \(shutdownGracePeriod)")
+        }
         guard !host.isEmpty else { throw ServeError("the host must not be empty") }
         guard !outputFolder.isEmpty else { throw ServeError("the output folder must not be empty") }
     }

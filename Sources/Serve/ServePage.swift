@@ -19,7 +19,7 @@ enum ServePage {
       main { display: grid; grid-template-columns: 320px 1fr; gap: 16px; padding: 16px; }
       section { background: #fff; border-radius: 6px; padding: 12px 14px; box-shadow: 0 1px 2px #0002; }
       label { display: block; margin: 8px 0 2px; font-weight: 600; }
-      input[type=number], select { width: 100%; box-sizing: border-box; padding: 4px; }
+      input[type=number], input[type=text], select { width: 100%; box-sizing: border-box; padding: 4px; }
       #classes { max-height: 220px; overflow: auto; border: 1px solid #ddd; padding: 4px; }
       #classes label { font-weight: normal; margin: 2px 0; }
       .row { display: flex; gap: 6px; align-items: center; }
@@ -47,7 +47,7 @@ enum ServePage {
       <div id="classes"></div>
       <label for="per_class">Images per class</label><input id="per_class" type="number" min="1" value="4">
       <label for="seed">Seed</label>
-      <div class="row"><input id="seed" type="number" min="0" value="0"><button type="button" id="dice" title="a random seed" style="flex:0">dice</button></div>
+      <div class="row"><input id="seed" type="text" inputmode="numeric" value="0"><button type="button" id="dice" title="a random seed" style="flex:0">dice</button></div>
       <label for="sampler">Sampler</label><select id="sampler"></select>
       <label for="steps">Steps</label><input id="steps" type="number" min="1" value="25">
       <label for="guidance">Guidance</label><select id="guidance"></select>
@@ -65,7 +65,7 @@ enum ServePage {
         <button type="button" id="cancel" style="flex:0" disabled>Cancel</button></div>
       <div id="status">Pick classes and press Generate.</div>
       <div class="row" style="align-items:flex-start; margin-top:10px">
-        <div><h3>Preview</h3><img id="preview" alt="preview of the x0 prediction"></div>
+        <div><h3>Preview</h3><img id="preview" alt="preview of the x0 prediction" hidden></div>
         <div><h3>Result</h3><div id="result"></div></div>
       </div>
       <h3>History</h3><div id="history"></div>
@@ -108,21 +108,49 @@ enum ServePage {
       $("progress-text").textContent = percent + "%";
     }
 
+    // The seed as typed: digits up to 2^64 - 1, sent as they are (a JavaScript number keeps only 2^53 exactly).
+    function seedText() {
+      const text = $("seed").value.trim() || "0";
+      if (!/^[0-9]{1,20}$/.test(text) || BigInt(text) > 18446744073709551615n) {
+        throw new Error("the seed must be a whole number in 0...18446744073709551615");
+      }
+      return BigInt(text).toString();
+    }
+
     function request() {
       const classes = [...document.querySelectorAll("#classes input:checked")].map((b) => Number(b.value));
-      const body = { classes, per_class: Number($("per_class").value), seed: Number($("seed").value), sampler: $("sampler").value,
+      const body = { classes, per_class: Number($("per_class").value), sampler: $("sampler").value,
                      steps: Number($("steps").value), guidance: $("guidance").value, scale: Number($("scale").value), format: $("format").value };
       if ($("guidance").value === "decayed") body.power = Number($("power").value);
       if ($("low").value !== "" || $("high").value !== "") body.interval = [Number($("low").value), Number($("high").value)];
+      // Previews count solver steps, which dpm-solver makes about a third as many of as steps.
       if ($("show-preview").checked) body.preview_every = Math.max(1, Math.floor(body.steps / 10));
+      body.seed = seedText();
       return body;
+    }
+
+    // The body as JSON text, the seed written as the digits typed.
+    function requestText(body) {
+      const { seed, ...rest } = body;
+      return JSON.stringify(rest).slice(0, -1) + ',"seed":' + seed + "}";
     }
 
     async function generate() {
       $("error").textContent = "";
-      const body = request();
-      const response = await fetch("/v1/generate", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-      const answer = await response.json();
+      let body, response, answer;
+      try {
+        body = request();
+      } catch (e) {
+        $("error").textContent = e.message;
+        return;
+      }
+      try {
+        response = await fetch("/v1/generate", { method: "POST", headers: { "Content-Type": "application/json" }, body: requestText(body) });
+        answer = await response.json();
+      } catch (e) {
+        $("error").textContent = "cannot reach the server or read its answer: " + e.message;
+        return;
+      }
       if (!response.ok) {
         const wait = response.headers.get("Retry-After");
         $("error").textContent = (answer.field ? answer.field + ": " : "") + answer.error + (wait ? " (retry in " + wait + " s)" : "");
@@ -131,6 +159,7 @@ enum ServePage {
       jobId = answer.id;
       $("generate").disabled = true; $("cancel").disabled = false;
       setProgress(0);
+      $("preview").hidden = true;
       $("preview").removeAttribute("src");
       $("status").textContent = "queued";
       follow(answer.id, body);
@@ -148,14 +177,18 @@ enum ServePage {
         setProgress(d.progress);
         $("status").textContent = "step " + d.step + " of " + d.steps + ", t = " + d.time.toFixed(1);
       });
-      source.addEventListener("preview", (e) => { $("preview").src = JSON.parse(e.data).image; });
+      source.addEventListener("preview", (e) => { $("preview").src = JSON.parse(e.data).image; $("preview").hidden = false; });
       source.addEventListener("done", async (e) => {
         finish();
         setProgress(1);
         const d = JSON.parse(e.data);
         $("status").textContent = "done: " + d.images + " images in " + d.seconds.toFixed(2) + " s";
-        const status = await (await fetch("/v1/jobs/" + id)).json();
-        show(status, body);
+        try {
+          const status = await (await fetch("/v1/jobs/" + id)).json();
+          show(status, body);
+        } catch (e) {
+          $("error").textContent = "cannot read the result from the server: " + e.message;
+        }
       });
       source.addEventListener("failed", (e) => { finish(); $("status").textContent = "failed: " + JSON.parse(e.data).error; });
       source.addEventListener("cancelled", (e) => { finish(); $("status").textContent = "cancelled: " + JSON.parse(e.data).reason; });
@@ -196,7 +229,7 @@ enum ServePage {
       thumb.src = status.files.grid; thumb.alt = "grid of " + status.id;
       const text = document.createElement("div");
       text.textContent = new Date().toLocaleTimeString() + ": classes " + status.settings.classes.join(",") + " × " + status.settings.per_class +
-        ", seed " + status.settings.seed + ", " + status.settings.sampler + " " + status.settings.steps + " steps, " + status.settings.guidance +
+        ", seed " + body.seed + ", " + status.settings.sampler + " " + status.settings.steps + " steps, " + status.settings.guidance +
         " " + status.settings.scale;
       const link = document.createElement("a");
       link.href = status.files.grid; link.download = status.id + "-grid.png"; link.textContent = " grid.png";
@@ -206,7 +239,9 @@ enum ServePage {
     }
 
     $("generate").addEventListener("click", generate);
-    $("cancel").addEventListener("click", () => { if (jobId) { fetch("/v1/jobs/" + jobId, { method: "DELETE" }); } });
+    $("cancel").addEventListener("click", () => {
+      if (jobId) { fetch("/v1/jobs/" + jobId, { method: "DELETE" }).catch((e) => { $("error").textContent = "cannot cancel: " + e.message; }); }
+    });
     $("dice").addEventListener("click", () => { $("seed").value = Math.floor(Math.random() * 4294967296); });
     $("guidance").addEventListener("change", showPower);
     $("all").addEventListener("click", () => document.querySelectorAll("#classes input").forEach((b) => { b.checked = true; }));

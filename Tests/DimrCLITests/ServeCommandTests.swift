@@ -81,6 +81,55 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder + "/out/\(id)/grid.png"))
     }
 
+    @Test func aSecondSignalExitsAtOnceWhileAClientHoldsTheShutDown() async throws {
+        let folder = try temporaryFolder()
+        let (process, base) = try startServe([bundledModel, "--output", folder + "/out"])
+        let pid = process.process.processIdentifier
+        defer { if process.process.isRunning { kill(pid, SIGKILL) } }
+        // A client that sent the head and one byte of a 50-byte body, then nothing: the graceful shut-down waits
+        // for it (up to its grace period).
+        let port = try #require(base.port)
+        let stuck = try ServeSocket(port: port, sending: "POST /v1/generate HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
+                                    + "Content-Type: application/json\r\nContent-Length: 50\r\n\r\n{")
+        try await Task.sleep(nanoseconds: 2_000_000_000)
+        kill(pid, SIGINT)
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        #expect(process.process.isRunning, "the server did not wait for the open request")
+        kill(pid, SIGINT)
+        let exited = try await waitForExit(process.process, seconds: 30)
+        #expect(exited, "a second Ctrl-C did not end dimr serve within 30 s")
+        guard exited else { return }
+        #expect(process.process.terminationStatus == 130)
+        let errors = String(decoding: (try process.stderr.fileHandleForReading.readToEnd()) ?? Data(), as: UTF8.self)
+        #expect(errors.contains("SIGINT again: exiting at once"), "\(errors)")
+        withExtendedLifetime(stuck) {}
+    }
+
+    @Test func sigtermEndsWithinTheGracePeriodWhileAClientHoldsARequest() async throws {
+        let folder = try temporaryFolder()
+        let (process, base) = try startServe([bundledModel, "--output", folder + "/out"])
+        let pid = process.process.processIdentifier
+        defer { if process.process.isRunning { kill(pid, SIGKILL) } }
+        let port = try #require(base.port)
+        let stuck = try ServeSocket(port: port, sending: "POST /v1/generate HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
+                                    + "Content-Type: application/json\r\nContent-Length: 50\r\n\r\n{")
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        kill(pid, SIGTERM)
+        // The grace period is 10 s (the idle timeout, 30 s, would also end it): 90 s is generous.
+        let exited = try await waitForExit(process.process, seconds: 90)
+        #expect(exited, "dimr serve did not stop within 90 s of SIGTERM")
+        guard exited else { return }
+        #expect(process.process.terminationStatus == 0)
+        let output = String(decoding: (try process.stdout.fileHandleForReading.readToEnd()) ?? Data(), as: UTF8.self)
+        #expect(output.contains("stopped"))
+        withExtendedLifetime(stuck) {}
+    }
+
+    @Test func helpTellsWhatASecondSignalDoes() throws {
+        let help = try runDimr(["serve", "--help"]).output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(help.contains("a second Ctrl-C or SIGTERM exits at once, with status 130 (SIGINT) or 143 (SIGTERM)"), "\(help)")
+    }
+
     @Test func badOptionsAreRefusedBeforeLoading() throws {
         let port = try runDimr(["serve", bundledModel, "--port", "70000"])
         #expect(port.status != 0 && port.error.contains("--port"))

@@ -42,6 +42,7 @@ import Testing
         ("{\"format\": \"jpeg\"}", "format"),
         ("{\"preview_every\": -1}", "preview_every"),
         ("{\"steps\": 5, \"preview_every\": 10}", "preview_every"),
+        ("{\"steps\": 25, \"preview_every\": 10}", "preview_every"),
         ("{\"seed\": -1}", "seed"),
         ("{\"seed\": 1e30}", "seed"),
         ("{\"seed\": 18446744073709551616}", "seed"),

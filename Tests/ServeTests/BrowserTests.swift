@@ -40,7 +40,23 @@ import Testing
             try await session.navigate(server.base.absoluteString)
             // Wait for the model description, then ask for 10 steps and press the button like a person.
             try await session.waitFor("return document.querySelectorAll('#classes input').length === 10", seconds: 60)
-            _ = try await session.execute("document.getElementById('steps').value = 10; document.getElementById('seed').value = 3; return true")
+            // No preview box before there is a preview.
+            #expect(try await session.execute("return document.getElementById('preview').hidden") as? Bool == true)
+            // A network failure shows on the page.
+            _ = try await session.execute("""
+                window.realFetch = window.fetch; window.fetch = () => Promise.reject(new TypeError('Failed to fetch')); return true
+                """)
+            try await session.click("#generate")
+            try await session.waitFor("return document.getElementById('error').textContent.includes('cannot reach the server')", seconds: 30)
+            _ = try await session.execute("window.fetch = window.realFetch; return true")
+            // A seed beyond 2^64 - 1 is refused on the page; the largest is sent exactly (beyond 2^53, which a
+            // JavaScript number would round).
+            _ = try await session.execute("document.getElementById('seed').value = '18446744073709551616'; return true")
+            try await session.click("#generate")
+            try await session.waitFor("return document.getElementById('error').textContent.includes('the seed must be')", seconds: 30)
+            _ = try await session.execute("""
+                document.getElementById('steps').value = 10; document.getElementById('seed').value = '18446744073709551615'; return true
+                """)
             try await session.click("#generate")
             try await session.waitFor("""
                 const grid = document.getElementById('grid');
@@ -56,6 +72,13 @@ import Testing
             #expect(state?[2] as? Int == 1)
             #expect(state?[3] as? String == "data:image/png;base64,")
             #expect((state?[4] as? String)?.hasPrefix("done: 40 images") == true)
+            #expect(try await session.execute("return document.getElementById('preview').hidden") as? Bool == false)
+            #expect(try await session.execute("return document.getElementById('error').textContent") as? String == "")
+            let id = try #require(try await session.execute("return jobId") as? String)
+            let status = try await HTTPClient(server.base).get("/v1/jobs/\(id)")
+            #expect(status.text.contains("\"seed\":18446744073709551615,"), "\(status.text)")
+            let history = try await session.execute("return document.querySelector('#history .item').textContent") as? String
+            #expect(history?.contains("seed 18446744073709551615,") == true, "\(history ?? "")")
             let artifacts = ServeProcess.packageRoot + "/.build/test-artifacts"
             try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
             _ = try await session.execute("window.scrollTo(0, 0); return true")

@@ -82,9 +82,9 @@ import Testing
         let steps = events.filter { $0.name == "progress" }.compactMap { $0.data["step"] as? Int }
         #expect(steps == Array(1...6))
         #expect(events.filter { $0.name == "progress" }.last?.data["progress"] as? Double == 1)
-        // Previews after steps 2 and 4 (not after the last), each a PNG grid of the job's images.
+        // Previews after steps 2 and 4 and after the last, each a PNG grid of the job's images.
         let previews = events.filter { $0.name == "preview" }
-        #expect(previews.compactMap { $0.data["step"] as? Int } == [2, 4])
+        #expect(previews.compactMap { $0.data["step"] as? Int } == [2, 4, 6])
         let image = try #require(previews.first?.data["image"] as? String)
         #expect(image.hasPrefix("data:image/png;base64,"))
         let png = try #require(Data(base64Encoded: String(image.dropFirst("data:image/png;base64,".count))))
@@ -93,8 +93,40 @@ import Testing
         // A subscriber after the end gets the replay, with the newest preview only.
         let replay = try await client.events(id)
         #expect(replay.filter { $0.name == "progress" }.count == 6)
-        #expect(replay.filter { $0.name == "preview" }.compactMap { $0.data["step"] as? Int } == [4])
+        #expect(replay.filter { $0.name == "preview" }.compactMap { $0.data["step"] as? Int } == [6])
         #expect(replay.last?.name == "done")
+        try await server.stop()
+    }
+
+    @Test func previewsCountSolverStepsAsTheEventsDo() async throws {
+        let server = try await TestServer.start()
+        let client = HTTPClient(server.base)
+        // dpm-solver makes 9 solver steps for 25 steps: previews count those, as started and progress do.
+        let tooMany = try await client.post("/v1/generate", json: ["class": 0, "per_class": 1, "steps": 25, "preview_every": 10])
+        #expect(tooMany.status == 400)
+        let refusal = try tooMany.json()
+        #expect(refusal["field"] as? String == "preview_every")
+        #expect((refusal["error"] as? String)?.contains("0...9") == true, "\(tooMany.text)")
+        server.store.hold(true)
+        let id = try await client.generate(["class": 0, "per_class": 1, "steps": 25, "preview_every": 4])
+        let queued = try await client.get("/v1/jobs/\(id)").json()
+        #expect(queued["steps"] as? Int == 9)
+        #expect((queued["settings"] as? [String: Any])?["steps"] as? Int == 25)
+        async let live = client.events(id)
+        let job = try #require(server.store.job(id))
+        while job.subscriberCount == 0 { try await Task.sleep(nanoseconds: 10_000_000) }
+        server.store.hold(false)
+        let events = try await live
+        #expect(events.first { $0.name == "started" }?.data["steps"] as? Int == 9)
+        #expect(events.filter { $0.name == "progress" }.compactMap { $0.data["step"] as? Int } == Array(1...9))
+        #expect(events.filter { $0.name == "preview" }.compactMap { $0.data["step"] as? Int } == [4, 8, 9])
+        // Every solver step, and the largest value allowed: one preview per step, the last included once.
+        let every = try await client.generate(["class": 0, "per_class": 1, "steps": 25, "preview_every": 9])
+        _ = try await client.waitForEnd(every)
+        let replay = try await client.events(every)
+        #expect(replay.filter { $0.name == "preview" }.compactMap { $0.data["step"] as? Int } == [9])
+        #expect(SamplingWorker.wantsPreview(every: 3, step: 7, of: 7) && !SamplingWorker.wantsPreview(every: 3, step: 5, of: 7))
+        #expect(!SamplingWorker.wantsPreview(every: 0, step: 7, of: 7))
         try await server.stop()
     }
 

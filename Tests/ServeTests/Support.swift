@@ -93,6 +93,9 @@ final class TestServer: @unchecked Sendable {
 
     /// The job store, for tests that hold the worker.
     var store: JobStore { server.store }
+
+    /// The port it listens on.
+    var port: Int { base.port ?? 0 }
 }
 
 /// An HTTP answer.

@@ -1,0 +1,121 @@
+import Dispatch
+import Foundation
+
+/// A plain TCP connection to a loopback port, for requests no HTTP client sends: partial heads, half-sent bodies,
+/// chosen Host headers, bytes that are not UTF-8.
+///
+/// Its reads block; call them through `offPool` so that Swift concurrency's few threads stay free for the server.
+final class RawConnection: @unchecked Sendable {
+    private let fd: Int32
+
+    /// Connects to 127.0.0.1:`port`.
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else {
+            close(fd)
+            throw TestFailure("cannot connect to 127.0.0.1:\(port)")
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Sends `bytes` whole.
+    func send(_ bytes: Data) throws {
+        try bytes.withUnsafeBytes { buffer in
+            var sent = 0
+            while sent < buffer.count {
+                let n = Glibc.send(fd, buffer.baseAddress?.advanced(by: sent), buffer.count - sent, Int32(MSG_NOSIGNAL))
+                guard n > 0 else { throw TestFailure("send failed") }
+                sent += n
+            }
+        }
+    }
+
+    /// Sends `text` as UTF-8.
+    func send(_ text: String) throws { try send(Data(text.utf8)) }
+
+    /// Reads until the server closes the connection or `seconds` pass: what came, and whether it closed.
+    func readUntilClosed(seconds: Double) -> (data: Data, closed: Bool) {
+        var data = Data()
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else { return (data, false) }
+            switch readSome(milliseconds: Int32(min(left, 1) * 1000)) {
+            case .bytes(let bytes): data.append(bytes)
+            case .closed: return (data, true)
+            case .nothing: continue
+            }
+        }
+    }
+
+    /// Reads one response (its head and the Content-Length bytes of body), waiting up to `seconds`.
+    func readResponse(seconds: Double) throws -> HTTPAnswer {
+        var data = Data()
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            if let answer = Self.parse(data) { return answer }
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else { throw TestFailure("no whole answer within \(seconds) s: \(String(decoding: data, as: UTF8.self))") }
+            switch readSome(milliseconds: Int32(min(left, 1) * 1000)) {
+            case .bytes(let bytes): data.append(bytes)
+            case .closed:
+                if let answer = Self.parse(data) { return answer }
+                throw TestFailure("the connection closed before a whole answer: \(String(decoding: data, as: UTF8.self))")
+            case .nothing: continue
+            }
+        }
+    }
+
+    private enum Read { case bytes(Data), closed, nothing }
+
+    private func readSome(milliseconds: Int32) -> Read {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, max(1, milliseconds)) > 0 else { return .nothing }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n <= 0 { return .closed }   // end of stream, or reset by the server
+        return .bytes(Data(buffer[0..<n]))
+    }
+
+    /// An answer parsed from `data` once its head and Content-Length bytes of body are there.
+    static func parse(_ data: Data) -> HTTPAnswer? {
+        guard let split = data.range(of: Data("\r\n\r\n".utf8)) else { return nil }
+        let lines = String(decoding: data[..<split.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
+        guard let status = lines.first?.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2 { headers[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        let length = headers.first { $0.key.lowercased() == "content-length" }.flatMap { Int($0.value) } ?? 0
+        let body = data[split.upperBound...]
+        guard body.count >= length else { return nil }
+        return HTTPAnswer(status: status, headers: headers, body: Data(body.prefix(length)))
+    }
+
+    /// One request with `Connection: close` on a fresh connection: the head lines given (request line first), then
+    /// Content-Length and `body` when there is one.
+    static func exchange(port: Int, _ head: [String], body: Data? = nil, seconds: Double = 60) async throws -> HTTPAnswer {
+        let connection = try RawConnection(port: port)
+        var text = head.joined(separator: "\r\n") + "\r\nConnection: close\r\n"
+        if let body { text += "Content-Length: \(body.count)\r\n" }
+        try connection.send(Data((text + "\r\n").utf8) + (body ?? Data()))
+        return try await offPool { try connection.readResponse(seconds: seconds) }
+    }
+}
+
+/// Runs blocking `work` on a dispatch thread, off Swift concurrency's threads (which the server needs).
+func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+    }
+}
