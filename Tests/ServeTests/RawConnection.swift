@@ -113,9 +113,11 @@ final class RawConnection: @unchecked Sendable {
     }
 }
 
-/// Runs blocking `work` on a dispatch thread, off Swift concurrency's threads (which the server needs).
+/// Runs blocking `work` on a thread of its own, off Swift concurrency's threads (which the server needs). Not on
+/// Dispatch's global queue: on Linux its pool grows slowly past the core count, so with other suites blocking in it
+/// at the same time the work could wait tens of seconds to start, and timings measured around it would include that.
 func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        Thread { continuation.resume(with: Result { try work() }) }.start()
     }
 }
