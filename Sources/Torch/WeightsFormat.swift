@@ -3,7 +3,8 @@ import Foundation
 /// The format of a weights file, told from its first bytes rather than its name.
 ///
 /// - `pytorchZip`: `torch.save`'s zip format (torch 1.6 and later), starting with a zip local header `PK\3\4`.
-/// - `pytorchLegacy`: the pre-1.6 pickle format (starts with the pickle PROTO opcode 0x80); not readable here.
+/// - `pytorchLegacy`: the pre-1.6 pickle format (starts with the pickle PROTO opcode 0x80 and is not safetensors);
+///   not readable here.
 /// - `safeTensors`: an 8-byte little-endian header length followed by a JSON header starting with `{`.
 public enum WeightsFormat: String, Sendable {
     case pytorchZip = "PyTorch zip (torch.save)"
@@ -28,8 +29,10 @@ public enum WeightsFormat: String, Sendable {
     public static func detect(head: Data) -> WeightsFormat? {
         let bytes = [UInt8](head.prefix(9))
         if bytes.starts(with: [0x50, 0x4b, 0x03, 0x04]) { return .pytorchZip }
-        if bytes.first == 0x80 { return .pytorchLegacy }
+        // safetensors before the pickle check: a header length whose low byte is 0x80 (one file in 256) also starts
+        // with 0x80. A legacy file's ninth byte is inside its pickled magic number, never `{`.
         if bytes.count == 9, bytes[8] == UInt8(ascii: "{") { return .safeTensors }
+        if bytes.first == 0x80 { return .pytorchLegacy }
         return nil
     }
 }

@@ -164,3 +164,29 @@ struct SafeTensorsTests {
         }
     }
 }
+
+@Suite("Weights format detection")
+struct WeightsFormatTests {
+    @Test("a safetensors file whose header length starts with byte 0x80 is safetensors, not a legacy pickle")
+    func headerLengthStartingWith0x80() throws {
+        // Pad the metadata until the JSON header is 0x180 bytes long: its little-endian length begins 80 01.
+        var padding = ""
+        var path = ""
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dimr-format-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for length in 0..<400 {
+            padding = String(repeating: "x", count: length)
+            path = directory.appendingPathComponent("w.safetensors").path
+            try SafeTensors.save(["w": Tensor([Float(1), 2])], metadata: ["pad": padding], to: path)
+            let head = try Data(contentsOf: URL(fileURLWithPath: path)).prefix(9)
+            if head.first == 0x80 { break }
+        }
+        let head = try Data(contentsOf: URL(fileURLWithPath: path)).prefix(9)
+        try #require(head.first == 0x80, "no padding gave a header length starting with 0x80")
+        #expect(try WeightsFormat.detect(path: path) == .safeTensors)
+        #expect(try SafeTensorsFile(path: path).tensor("w").toArray(Float.self) == [1, 2])
+        // A legacy torch.save file (PROTO 2, then the pickled magic number) is still told as one.
+        #expect(WeightsFormat.detect(head: Data([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9])) == .pytorchLegacy)
+    }
+}
