@@ -1,6 +1,5 @@
 import ArgumentParser
 import DiMR
-import Foundation
 import Pipeline
 import Torch
 

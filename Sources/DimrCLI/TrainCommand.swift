@@ -193,7 +193,7 @@ struct Train: ParsableCommand {
               + "data: \(trainingConfig.dataset.description), \(run.trainer.loader.count) images")
         let stepFLOPs = 3 * trainingConfig.model.flopsPerForward(imageSize: trainingConfig.imageSize) * Double(trainingConfig.batchSize)
         say("training compute: \(String(format: "%.1f", stepFLOPs / 1e9)) GFLOP per step (3 x forward x batch), "
-              + "\(String(format: "%.2f", stepFLOPs * Double(steps) / 1e15)) PFLOP for \(steps) steps")
+              + "\(String(format: "%.3f", stepFLOPs * Double(steps) / 1e15)) PFLOP for \(steps) steps")
         say("recipe: \(recipe.rawValue) defaults; lr \(trainingConfig.learningRate), warm-up \(trainingConfig.warmupSteps) steps, "
               + "EMA \(trainingConfig.emaRate)\(trainingConfig.emaWarmup ? " with warm-up" : ""), "
               + "gradient clip \(trainingConfig.gradClip.map { "\($0)" } ?? "off"), batch \(trainingConfig.batchSize), "
