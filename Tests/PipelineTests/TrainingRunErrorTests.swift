@@ -21,14 +21,19 @@ import Torch
         try index.write(folder: folder)
     }
 
-    @Test("a shard that turns bad mid-run stops training with its name, and the steps made before are saved")
-    func badShardMidRun() throws {
-        let root = try temporaryFolder()
+    /// A training run of the tiny model (batch 2) in a fresh folder ROOT/run, on a latent folder ROOT/latents.
+    func latentRun(_ name: String) throws -> (root: String, latents: String, run: TrainingRun) {
+        let root = try temporaryFolder(name)
         let latents = root + "/latents"
         try writeFolder(latents, labels: [0, 1, 2, 0])
         var config = tinyTrainingConfig(dataset: .latents(path: latents))
         config.batchSize = 2
-        let run = try TrainingRun(directory: root + "/run", config: config)
+        return (root, latents, try TrainingRun(directory: root + "/run", config: config))
+    }
+
+    @Test("a shard that turns bad mid-run stops training with its name, and the steps made before are saved")
+    func badShardMidRun() throws {
+        let (root, latents, run) = try latentRun(#function)
         var options = RunOptions(steps: 1)
         options.checkpointEvery = 0
         try run.run(options, progress: false)  // step 1 from the first shard of the epoch, saved as the last step
@@ -48,12 +53,7 @@ import Torch
 
     @Test("a stop asked for between steps (after a step's own check) saves the steps made, one step later")
     func stopBetweenSteps() throws {
-        let root = try temporaryFolder()
-        let latents = root + "/latents"
-        try writeFolder(latents, labels: [0, 1, 2, 0])
-        var config = tinyTrainingConfig(dataset: .latents(path: latents))
-        config.batchSize = 2
-        let run = try TrainingRun(directory: root + "/run", config: config)
+        let (root, _, run) = try latentRun(#function)
         // The stop arrives once step 2 has passed its own check (as Ctrl-C during a backward pass does): the steps
         // made must not be lost at the top of the loop.
         final class Watch: @unchecked Sendable { weak var trainer: Trainer? }
