@@ -26,7 +26,9 @@ import Testing
         let port = try freePort()
         let driver = Process()
         driver.executableURL = URL(fileURLWithPath: driverPath)
-        driver.arguments = ["--port=\(port)"]
+        // Chromedriver's log (commands with times) is kept as a test artifact to tell where a slow step hung.
+        let driverLog = folder + "/chromedriver.log"
+        driver.arguments = ["--port=\(port)", "--log-path=\(driverLog)"]
         driver.standardOutput = FileHandle.nullDevice
         driver.standardError = FileHandle.nullDevice
         try driver.run()
@@ -37,7 +39,7 @@ import Testing
         let session = try await WebDriverSession(driver: webDriver, chromium: chromium)
         note("browser test: session \(session.id)")
         do {
-            try await session.navigate(server.base.absoluteString)
+            try await load(server.base, in: session, server: server)
             // Wait for the model description, then ask for 10 steps and press the button like a person.
             try await session.waitFor("return document.querySelectorAll('#classes input').length === 10", seconds: 60)
             // No preview box before there is a preview.
@@ -87,9 +89,38 @@ import Testing
             note("browser test: screenshot saved to \(artifacts)/serve-page.png")
         } catch {
             try? await session.close()
+            keepArtifact(driverLog, as: "chromedriver.log")
             throw error
         }
         try await session.close()
+    }
+
+    /// Opens the page. If Chromium does not finish loading within chromedriver's page-load timeout (seen once on
+    /// two cores fully loaded by the parallel suite), the server must still answer `GET /` itself; then the page
+    /// is loaded once more. A server that does not answer fails the test with its output.
+    func load(_ base: URL, in session: WebDriverSession, server: ServeProcess) async throws {
+        do {
+            try await session.navigate(base.absoluteString)
+        } catch {
+            note("browser test: loading the page failed (\(error)); asking the server directly")
+            let page = try await HTTPClient(base).get("/")
+            guard page.status == 200, page.text.contains("<html") else {
+                let stopped = server.stop()
+                throw TestFailure("the page did not load (\(error)) and GET / answered \(page.status); server output: "
+                    + stopped.output + stopped.errors)
+            }
+            note("browser test: the server answers GET / (\(page.body.count) bytes); loading the page again")
+            try await session.navigate(base.absoluteString)
+        }
+    }
+
+    /// Copies `path` into .build/test-artifacts/`name` (best effort: a failing test's diagnostics).
+    func keepArtifact(_ path: String, as name: String) {
+        let artifacts = ServeProcess.packageRoot + "/.build/test-artifacts"
+        try? FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: artifacts + "/" + name)
+        try? FileManager.default.copyItem(atPath: path, toPath: artifacts + "/" + name)
+        note("browser test: \(name) kept in \(artifacts)")
     }
 
     /// A port that was free a moment ago (bound to port 0, then released).

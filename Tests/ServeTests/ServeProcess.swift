@@ -67,7 +67,7 @@ final class ServeProcess: @unchecked Sendable {
 
     /// Sends `signal`, waits for the exit, and returns (status, the rest of standard output and error).
     func stop(signal: Int32 = SIGTERM) -> (status: Int32, output: String, errors: String) {
-        kill(process.processIdentifier, signal)
+        if process.isRunning { kill(process.processIdentifier, signal) }
         process.waitUntilExit()
         let out = (try? output.fileHandleForReading.readToEnd()) ?? nil
         let err = (try? errors.fileHandleForReading.readToEnd()) ?? nil

@@ -25,6 +25,9 @@ struct WebDriverSession {
         }
         let capabilities: [String: Any] = ["capabilities": ["alwaysMatch": [
             "browserName": "chrome",
+            // Chromedriver answers a page load or script that takes longer with an error, before the test's own
+            // 120 s socket timeout, so a slow load can be told apart from a dead driver.
+            "timeouts": ["pageLoad": 60_000, "script": 30_000],
             "goog:chromeOptions": ["binary": chromium,
                                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1150"]],
         ]]]
