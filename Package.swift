@@ -76,7 +76,7 @@ let package = Package(
         ),
         .executableTarget(name: "DimrBench", dependencies: ["Torch", "NN", "DiMR", "Diffusion", "Autoencoder", "Pipeline", "Evaluation"]),
         // libFuzzer harness for the readers of user files (`make fuzz`); without the fuzzer it replays inputs.
-        .executableTarget(name: "DimrFuzz", dependencies: ["Torch", "Datasets"]),
+        .executableTarget(name: "DimrFuzz", dependencies: ["Torch", "Datasets", "Serve"]),
         // Float tolerances shared by the test targets (argued from float32 precision, any x86-64 CPU).
         .target(name: "TestSupport", dependencies: ["Torch"], path: "Tests/TestSupport"),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"], exclude: ["Fixtures"]),

@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// The normalisation used inside blocks (`norm_type` in the authors' configurations).
 public enum NormType: String, Codable, Sendable, CaseIterable {
@@ -80,7 +81,7 @@ public struct StageConfig: Codable, Sendable, Equatable {
 }
 
 /// A DiMR model configuration, decoded from (and encoded to) the authors' JSON field names.
-public struct DiMRConfig: Codable, Sendable, Equatable {
+public struct DiMRConfig: JSONConfiguration, Sendable, Equatable {
     /// Image (or latent) channels.
     public var channels: Int
     /// Number of classes including the null class; nil builds an unconditional model.
@@ -121,23 +122,9 @@ public struct DiMRConfig: Codable, Sendable, Equatable {
         stageConfigs = try c.decode([StageConfig].self, forKey: .stageConfigs)
     }
 
-    /// Decodes a configuration from the authors' JSON and validates it.
-    public static func fromJSON(_ json: String) throws -> DiMRConfig {
-        let config: DiMRConfig
-        do {
-            config = try JSONDecoder().decode(DiMRConfig.self, from: Data(json.utf8))
-        } catch let error as DecodingError {
-            throw DiMRError("invalid DiMR configuration JSON: \(describe(error))")
-        }
-        try config.validate()
-        return config
-    }
-
-    /// The configuration as JSON in the authors' field names.
-    public func toJSON(pretty: Bool = false) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    /// The error for JSON that does not decode (`JSONConfiguration.fromJSON`).
+    public static func invalidJSON(_ reason: String) -> any Error {
+        DiMRError("invalid DiMR configuration JSON: \(reason)")
     }
 
     /// The input width of each stage's up-sampling path (nil for the first stage).
@@ -196,21 +183,4 @@ public struct DiMRError: Error, CustomStringConvertible, Equatable {
 
     /// The message.
     public var description: String { message }
-}
-
-private func describe(_ error: DecodingError) -> String {
-    func path(_ context: DecodingError.Context) -> String {
-        let p = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-        return p.isEmpty ? "top level" : String(p.drop { $0 == "." })
-    }
-    switch error {
-    case .keyNotFound(let key, let context):
-        return "missing field \(key.stringValue) at \(path(context))"
-    case .typeMismatch(_, let context), .valueNotFound(_, let context):
-        return "wrong type at \(path(context)): \(context.debugDescription)"
-    case .dataCorrupted(let context):
-        return "\(context.debugDescription) at \(path(context))"
-    @unknown default:
-        return "\(error)"
-    }
 }

@@ -44,9 +44,9 @@ final class DiTBlock: Module, @unchecked Sendable {
         let (b, t, d) = (x.size(0), x.size(1), x.size(2))
         let parts = try qkv(x).reshape([b, t, 3 * heads, d / heads]).permute([0, 2, 1, 3])  // (B, 3H, T, hd)
             .to(.float32).chunk(3, dim: 1)                                                  // 3 x (B, H, T, hd)
-        let body = { try Tensor.scaledDotProductAttention(query: parts[0], key: parts[1], value: parts[2]) }
-        let attended = x.device == .cpu && Autocast.isEnabled(on: .cpu)
-            ? try Autocast.suspended(device: .cpu, body) : try body()                       // (B, H, T, hd)
+        let attended = try Autocast.suspendedOnCPU(for: x) {                                 // (B, H, T, hd)
+            try Tensor.scaledDotProductAttention(query: parts[0], key: parts[1], value: parts[2])
+        }
         return try proj(attended.permute([0, 2, 1, 3]).reshape([b, t, d]))                  // (B, T, D)
     }
 }

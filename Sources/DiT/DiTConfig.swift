@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// A DiT: a single-resolution Transformer on image patches with adaLN-Zero conditioning (Peebles & Xie,
 /// "Scalable Diffusion Models with Transformers", 2023, section 3.2), the baseline the DiMR paper compares
@@ -7,7 +8,7 @@ import Foundation
 ///
 /// The network predicts noise only (the reference's `learn_sigma=False`) and has one embedding row per class
 /// including the null class, as the DiMR configurations count them (`num_classes` = classes + 1).
-public struct DiTConfig: Codable, Equatable, Sendable {
+public struct DiTConfig: JSONConfiguration, Equatable, Sendable {
     /// Always `"DiT"`.
     public var modelType: String = DiTConfig.modelTypeName
     /// Image channels in and out.
@@ -95,23 +96,8 @@ public struct DiTConfig: Codable, Equatable, Sendable {
         guard parameterCount <= 1 << 34 else { throw fail("\(parameterCount) parameters is more than this build handles") }
     }
 
-    /// Parses and validates JSON in the reference's field names.
-    /// - Throws: `DiTError` for malformed JSON, a missing field or a bad value.
-    public static func fromJSON(_ json: String) throws -> DiTConfig {
-        let config: DiTConfig
-        do {
-            config = try JSONDecoder().decode(DiTConfig.self, from: Data(json.utf8))
-        } catch let error as DecodingError {
-            throw DiTError("invalid DiT configuration JSON: \(error)")
-        }
-        try config.validate()
-        return config
-    }
-
-    /// The configuration as JSON (sorted keys).
-    public func toJSON(pretty: Bool = false) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    /// The error for JSON that does not decode (`JSONConfiguration.fromJSON`).
+    public static func invalidJSON(_ reason: String) -> any Error {
+        DiTError("invalid DiT configuration JSON: \(reason)")
     }
 }

@@ -1,8 +1,9 @@
 import Datasets
 import Foundation
+import Serve
 import Torch
 
-/// A reader of user files that the fuzzer feeds with arbitrary bytes.
+/// A reader of user files (or of what a client sends `dimr serve`) that the fuzzer feeds with arbitrary bytes.
 ///
 /// `run` hands the bytes to the reader's in-memory entry point (the same parsing as from a file) and
 /// reads everything the reader exposes. A thrown error is the right outcome for bad input;
@@ -17,6 +18,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case idx
     case pth
     case pickle
+    /// The body of `POST /v1/generate` as `dimr serve` reads it from the network.
+    case generate
 
     /// Feeds `bytes` to the reader; returns a one-line outcome (for the replay tool).
     @discardableResult
@@ -41,6 +44,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
                 for (_, tensor) in try PyTorchCheckpoint(data: Data(bytes)).tensors { _ = try tensor.sum() }
             case .pickle:
                 _ = try PyTorchCheckpoint.unpickle(bytes)
+            case .generate:
+                _ = try GenerateRequest.decode(Data(bytes))
             }
             return "accepted"
         } catch {

@@ -22,7 +22,7 @@ extension DiTModel: DenoisingNetwork {
 /// variants) or DiT (the single-resolution baseline). Stored in checkpoints as the family's own JSON: a DiT
 /// configuration carries `"model_type": "DiT"`, anything else is read as DiMR (the authors' field names), so
 /// files written before DiT existed read as they did.
-public enum NetworkConfig: Codable, Equatable, Sendable {
+public enum NetworkConfig: JSONConfiguration, Equatable, Sendable {
     case dimr(DiMRConfig)
     case dit(DiTConfig)
 
@@ -48,32 +48,23 @@ public enum NetworkConfig: Codable, Equatable, Sendable {
         }
     }
 
-    /// Parses and validates a configuration in either family's JSON.
-    /// - Throws: `PipelineError` naming the family and what is wrong.
-    public static func fromJSON(_ text: String) throws -> NetworkConfig {
-        let config: NetworkConfig
+    /// Validates the family's configuration.
+    /// - Throws: `PipelineError` with the family's message.
+    public func validate() throws {
         do {
-            config = try JSONDecoder().decode(NetworkConfig.self, from: Data(text.utf8))
-        } catch {
-            throw PipelineError("invalid model configuration JSON: \(error)")
-        }
-        do {
-            switch config {
+            switch self {
             case .dimr(let c): try c.validate()
             case .dit(let c): try c.validate()
             }
         } catch {
             throw PipelineError("\(error)")
         }
-        return config
     }
 
-    /// The configuration as JSON (sorted keys), as checkpoints store it.
-    public func toJSON(pretty: Bool = false) throws -> String {
-        switch self {
-        case .dimr(let c): return try c.toJSON(pretty: pretty)
-        case .dit(let c): return try c.toJSON(pretty: pretty)
-        }
+    /// The error for JSON that does not decode (`JSONConfiguration.fromJSON`, which also writes either family's
+    /// JSON with sorted keys, as checkpoints store it).
+    public static func invalidJSON(_ reason: String) -> any Error {
+        PipelineError("invalid model configuration JSON: \(reason)")
     }
 
     /// The DiMR configuration, when this is one.

@@ -25,6 +25,13 @@ public enum Autocast {
         try scope(device: device, enabled: false, dtype: .bfloat16, body)
     }
 
+    /// `body` with autocast suspended when `x` is on the CPU and autocast is on there (else `body` as it is): for
+    /// the operations whose libtorch 2.13 CPU kernels are no faster in bfloat16 than in float32 (attention,
+    /// depthwise convolution), which then keep their inputs' precision.
+    public static func suspendedOnCPU<R>(for x: Tensor, _ body: () throws -> R) throws -> R {
+        x.device == .cpu && isEnabled(on: .cpu) ? try suspended(device: .cpu, body) : try body()
+    }
+
     private static func scope<R>(device: Device, enabled: Bool, dtype: DType, _ body: () throws -> R) throws -> R {
         var saved = ct_autocast_state()
         try check(ct_autocast_enter(device.typeCode, enabled ? 1 : 0, dtype.rawValue, &saved))

@@ -35,7 +35,7 @@ struct EvalFiles {
         guard train.status == 0 else { throw CLIError("train failed: \(train.error)") }
         model = root + "/run/checkpoints/step-00000002.safetensors"
 
-        let network = try Init.skipping { FIDInceptionV3() }
+        let network = Init.skipping { FIDInceptionV3() }
         let g = try Generator(seed: 4)
         var state: [String: Tensor] = [:]
         for (name, p) in network.namedParameters() {

@@ -10,7 +10,7 @@ import Torch
     static let reference = Result { try SafeTensorsFile(path: fixturesDirectory.appendingPathComponent("inception_random.safetensors").path) }
 
     static func network(dtype: DType) throws -> FIDInceptionV3 {
-        let network = try Init.skipping { FIDInceptionV3() }
+        let network = Init.skipping { FIDInceptionV3() }
         try network.load(RandomInceptionWeights.stateDict(for: network), what: "random weights")
         try network.to(dtype: dtype)
         return network
@@ -47,7 +47,7 @@ import Torch
     }
 
     @Test func stateDictNamesArePytorchFIDs() throws {
-        let network = try Init.skipping { FIDInceptionV3() }
+        let network = Init.skipping { FIDInceptionV3() }
         let names = Set(network.stateDict().keys)
         // 94 BasicConv2d units (conv.weight + 4 bn tensors + num_batches_tracked each) and fc.weight, fc.bias.
         #expect(names.count == 94 * 6 + 2)
@@ -59,7 +59,7 @@ import Torch
     }
 
     @Test func loadingReportsMissingAndMisshapenKeys() throws {
-        let network = try Init.skipping { FIDInceptionV3() }
+        let network = Init.skipping { FIDInceptionV3() }
         var state = try RandomInceptionWeights.stateDict(for: network)
         state["Mixed_6d.branch1x1.conv.weight"] = nil
         state["fc.weight"] = try Tensor.zeros([10, 2048])

@@ -1,4 +1,3 @@
-import TestSupport
 import Torch
 
 extension Float32Tolerance {

@@ -18,6 +18,9 @@ struct AutocastTests {
             let kept = try Autocast.suspended(device: .cpu) { try x.linear(weight: w, bias: nil) }
             #expect(kept.dtype == .float32, "a suspended part keeps its inputs' type")
             #expect(Autocast.isEnabled(on: .cpu), "leaving a suspended part restores autocast")
+            #expect(try Autocast.suspendedOnCPU(for: x) { try x.linear(weight: w, bias: nil) }.dtype == .float32,
+                    "a CPU tensor's part runs without autocast")
+            #expect(Autocast.isEnabled(on: .cpu))
             // Elementwise operations are left alone: bfloat16 with float32 promotes to float32.
             #expect(try (y + x.narrow(dim: 1, start: 0, length: 3)).dtype == .float32)
             #expect(try x.sigmoid().dtype == .float32)
@@ -26,6 +29,7 @@ struct AutocastTests {
         #expect(inside.0.dtype == .bfloat16 && inside.1.dtype == .bfloat16)
         #expect(!Autocast.isEnabled(on: .cpu))
         #expect(try x.linear(weight: w, bias: nil).dtype == .float32)
+        #expect(try Autocast.suspendedOnCPU(for: x) { Autocast.isEnabled(on: .cpu) } == false, "outside a scope: body as it is")
         struct Boom: Error {}
         #expect(throws: Boom.self) { try Autocast.run(device: .cpu, dtype: .bfloat16) { throw Boom() } }
         #expect(!Autocast.isEnabled(on: .cpu))

@@ -21,7 +21,7 @@ public final class ChannelsLastDepthwiseConv: Module, @unchecked Sendable {
     /// Under bfloat16 mixed precision it stays float32 on the CPU: libtorch 2.13's bfloat16 depthwise kernels
     /// are no faster forward (casts included) and cost more processor time backward there (measured on AVX512-BF16).
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        try float32OnCPU(x) {
+        try Autocast.suspendedOnCPU(for: x) {
             try conv(x.contiguous().permute([0, 3, 1, 2])).permute([0, 2, 3, 1])  // (B, C, H, W) -> conv -> (B, H, W, C)
         }
     }

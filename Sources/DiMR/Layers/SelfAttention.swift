@@ -41,7 +41,7 @@ public final class SelfAttention: Module, @unchecked Sendable {
         let qkv = try queryKeyValue(norm(x, time: time))  // (B, N, 3C)
         let parts = try qkv.reshape([b, n, 3 * heads, headDim]).permute([0, 2, 1, 3])  // (B, 3H, N, hd)
             .to(.float32).chunk(3, dim: 1)  // 3 x (B, H, N, hd)
-        let attended = try float32OnCPU(x) {
+        let attended = try Autocast.suspendedOnCPU(for: x) {
             try Tensor.scaledDotProductAttention(query: parts[0], key: parts[1], value: parts[2])  // (B, H, N, hd)
         }
         return try dense(attended.permute([0, 2, 1, 3]).reshape([b, n, c]))  // (B, N, C)

@@ -23,7 +23,7 @@ extension FIDInceptionV3 {
         } else {
             state = try PyTorchCheckpoint(path: path).stateDict
         }
-        let network = try Init.skipping { FIDInceptionV3() }
+        let network = Init.skipping { FIDInceptionV3() }
         try network.load(state, what: path)
         try network.to(device: device, dtype: dtype)
         return network
