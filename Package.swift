@@ -88,10 +88,10 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Datasets", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Datasets", "TestSupport"]),
-        .testTarget(name: "DimrCLITests", dependencies: ["Torch", "NN", "Datasets", "Evaluation", "DimrCLI"], exclude: ["Fixtures"]),
+        .testTarget(name: "DimrCLITests", dependencies: ["Torch", "NN", "Datasets", "Evaluation", "DimrCLI", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DimrFuzzTests", dependencies: ["DimrFuzz"]),
         .testTarget(name: "DimrBenchTests", dependencies: ["DimrBench", "DiMR", "Torch"]),
-        .testTarget(name: "ServeTests", dependencies: ["Serve", "Torch", "NN", "DiMR", "Pipeline"]),
+        .testTarget(name: "ServeTests", dependencies: ["Serve", "Torch", "NN", "DiMR", "Pipeline", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )

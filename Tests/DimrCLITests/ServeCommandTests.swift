@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import TestSupport
 
 /// `dimr serve` as a user runs it: the bundled model on a free port, a request, then SIGTERM or Ctrl-C.
 @Suite(.serialized) struct ServeCommandTests {
@@ -89,8 +90,8 @@ import Testing
         // A client that sent the head and one byte of a 50-byte body, then nothing: the graceful shut-down waits
         // for it (up to its grace period).
         let port = try #require(base.port)
-        let stuck = try ServeSocket(port: port, sending: "POST /v1/generate HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
-                                    + "Content-Type: application/json\r\nContent-Length: 50\r\n\r\n{")
+        let stuck = try RawConnection(port: port)
+        try stuck.send("POST /v1/generate HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{")
         try await Task.sleep(nanoseconds: 2_000_000_000)
         kill(pid, SIGINT)
         try await Task.sleep(nanoseconds: 1_000_000_000)
@@ -111,8 +112,8 @@ import Testing
         let pid = process.process.processIdentifier
         defer { if process.process.isRunning { kill(pid, SIGKILL) } }
         let port = try #require(base.port)
-        let stuck = try ServeSocket(port: port, sending: "POST /v1/generate HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
-                                    + "Content-Type: application/json\r\nContent-Length: 50\r\n\r\n{")
+        let stuck = try RawConnection(port: port)
+        try stuck.send("POST /v1/generate HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{")
         try await Task.sleep(nanoseconds: 1_000_000_000)
         kill(pid, SIGTERM)
         // The grace period is 10 s (the idle timeout, 30 s, would also end it): 90 s is generous.

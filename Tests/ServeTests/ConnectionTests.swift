@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Pipeline
 @testable import Serve
 import Testing

@@ -1,5 +1,6 @@
 import DiMR
 import Foundation
+import TestSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -96,28 +97,6 @@ final class TestServer: @unchecked Sendable {
 
     /// The port it listens on.
     var port: Int { base.port ?? 0 }
-}
-
-/// An HTTP answer.
-struct HTTPAnswer {
-    let status: Int
-    let headers: [String: String]
-    let body: Data
-
-    /// The body as a JSON object.
-    func json() throws -> [String: Any] {
-        guard let object = try JSONSerialization.jsonObject(with: body) as? [String: Any] else {
-            throw TestFailure("not a JSON object: \(String(decoding: body, as: UTF8.self))")
-        }
-        return object
-    }
-
-    var text: String { String(decoding: body, as: UTF8.self) }
-
-    /// A header, case-insensitive.
-    func header(_ name: String) -> String? {
-        headers.first { $0.key.lowercased() == name.lowercased() }?.value
-    }
 }
 
 /// A plain HTTP client over URLSession.

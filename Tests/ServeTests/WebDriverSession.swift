@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A W3C WebDriver session with headless Chromium through chromedriver, over plain HTTP + JSON (`LoopbackHTTP`).
 struct WebDriverSession {
@@ -42,8 +43,7 @@ struct WebDriverSession {
     static func call(_ driver: URL, _ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> Any? {
         let port = driver.port ?? 80
         let data = try body.map { try JSONSerialization.data(withJSONObject: $0) }
-        // A blocking socket exchange, off Swift concurrency's few threads.
-        let answer = try await Task.detached { try LoopbackHTTP.exchange(port: port, method: method, path: path, body: data) }.value
+        let answer = try await LoopbackHTTP.exchange(port: port, method: method, path: path, body: data)
         let object = try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
         guard answer.status == 200 else {
             throw TestFailure("WebDriver \(method) \(path) failed: \(String(decoding: answer.body, as: UTF8.self))")
