@@ -37,21 +37,21 @@ struct Eval: ParsableCommand {
     @Option(help: "Autoencoder weights that decode a latent model's samples to RGB before they are measured (the authors' autoencoder_kl_ema.pth).")
     var autoencoder: String?
     @Option(help: "Measure these images instead: an .npz (ADM layout), an image folder, or fashion-mnist:train|test.") var samples: String?
-    @Option(name: [.customShort("n"), .long], help: "Samples to generate (default 10000), or the first N images of --samples (default all).")
+    @Option(name: [.customShort("n"), .long], parsing: .unconditional, help: "Samples to generate (default 10000), or the first N images of --samples (default all).")
     var count: Int?
     @Option(help: "Sampler, as for `dimr sample`: dpm-solver (the authors'), dpm-solver++ (2M), ddim, unipc-2, unipc-3 or dpm-solver++-3m-sde.")
     var sampler: Sample.SamplerKind = .dpmSolver
-    @Option(help: "Solver steps (denoiser calls).") var steps: Int = 25
+    @Option(parsing: .unconditional, help: "Solver steps (denoiser calls).") var steps: Int = 25
     @Option(help: "Guidance rule: constant, decayed or none.") var guidance: Sample.Rule = .constant
-    @Option(help: "Guidance scale: s of the constant rule, the final scale of the decayed rule.") var scale: Double = 1.0
-    @Option(help: "Power of the decayed rule.") var power: Double = 1.0
+    @Option(parsing: .unconditional, help: "Guidance scale: s of the constant rule, the final scale of the decayed rule.") var scale: Double = 1.0
+    @Option(parsing: .unconditional, help: "Power of the decayed rule.") var power: Double = 1.0
     @Option(help: ArgumentHelp("Guide only at times t with LOW < t <= HIGH on the authors' time scale 0...1000, as for `dimr sample` (default: every step).",
                                valueName: "low,high"),
             transform: { try GuidanceInterval(parsing: $0, schedule: NoiseSchedule.stableDiffusion()) })
     var guidanceInterval: GuidanceInterval?
     @Option(help: OptionChecks.precisionHelp) var precision: Precision = .float32
-    @Option(help: "Seed; image k's noise depends only on (seed, k).") var seed: UInt64 = 0
-    @Option(help: "Images per sampling batch.") var batchSize: Int = 64
+    @Option(parsing: .unconditional, help: "Seed; image k's noise depends only on (seed, k).") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Images per sampling batch.") var batchSize: Int = 64
     @Flag(help: "Use the raw weights instead of the EMA ones.") var noEma = false
     @Option(help: "Also write the generated samples here (.npz, ADM layout: uint8 NHWC, 3 channels, labels arr_1).") var saveSamples: String?
     @Option(help: "FID Inception weights: pytorch-fid's pt_inception-2015-12-05-6726825d.pth (or that state dict as .safetensors).")
@@ -64,13 +64,13 @@ struct Eval: ParsableCommand {
     var classifierRef: String = "fashion-mnist:test"
     @Option(help: "Folder of the Fashion-MNIST IDX files (default: $DIMR_FASHION_MNIST, else Debian's).") var dataDir: String?
     @Option(help: "Cache of reference statistics (default: $DIMR_CACHE, else ~/.cache/dimr).") var cacheDir: String?
-    @Option(help: "Shuffle the labels of fashion-mnist:* samples with this seed (a baseline).") var shuffleLabels: UInt64?
+    @Option(parsing: .unconditional, help: "Shuffle the labels of fashion-mnist:* samples with this seed (a baseline).") var shuffleLabels: UInt64?
     @Flag(help: "Skip precision/recall of both feature networks (they need every feature vector and N^2 distances).") var noPrecisionRecall = false
-    @Option(help: "The most pixels (width x height) an image of a --samples or --ref folder may have.")
+    @Option(parsing: .unconditional, help: "The most pixels (width x height) an image of a --samples or --ref folder may have.")
     var maxImagePixels: Int = ImageDecoder.defaultMaxPixels
-    @Option(help: "Images per feature-network batch.") var featureBatchSize: Int = 50
+    @Option(parsing: .unconditional, help: "Images per feature-network batch.") var featureBatchSize: Int = 50
     @Option(help: "Also write the JSON object to this file.") var output: String?
-    @Option(help: "Intra-op threads (default: libtorch's).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Intra-op threads (default: libtorch's).") var threads: Int?
     @Option(help: "Device: cpu or cuda[:N].") var device: String = "cpu"
 
     func validate() throws {

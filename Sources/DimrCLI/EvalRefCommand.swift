@@ -22,13 +22,13 @@ struct EvalRef: ParsableCommand {
     @Option(help: "Output .npz.") var output: String
     @Option(help: "FID Inception weights (pytorch-fid's pt_inception-2015-12-05-6726825d.pth).") var inception: String?
     @Option(help: "Fashion-MNIST classifier weights instead of Inception.") var classifier: String?
-    @Option(name: [.customShort("n"), .long], help: "Use the first N images only.") var count: Int?
+    @Option(name: [.customShort("n"), .long], parsing: .unconditional, help: "Use the first N images only.") var count: Int?
     @Flag(help: "Leave the features out (statistics only: no precision/recall against this file).") var noFeatures = false
     @Option(help: "Folder of the Fashion-MNIST IDX files.") var dataDir: String?
-    @Option(help: "Images per feature-network batch.") var featureBatchSize: Int = 50
-    @Option(help: "The most pixels (width x height) an image of a SOURCE folder may have.")
+    @Option(parsing: .unconditional, help: "Images per feature-network batch.") var featureBatchSize: Int = 50
+    @Option(parsing: .unconditional, help: "The most pixels (width x height) an image of a SOURCE folder may have.")
     var maxImagePixels: Int = ImageDecoder.defaultMaxPixels
-    @Option(help: "Intra-op threads (default: libtorch's).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Intra-op threads (default: libtorch's).") var threads: Int?
     @Option(help: "Device: cpu or cuda[:N].") var device: String = "cpu"
 
     func validate() throws {

@@ -24,7 +24,7 @@ struct ExtractLatents: ParsableCommand {
     @Option(help: "Side of the square crops in pixels (a multiple of 8).") var imageSize = 256
     @Option(help: "Images per shard file.") var shardSize = 1024
     @Option(help: "Images per encoder batch (each is also encoded flipped).") var batchSize = 8
-    @Option(help: "libtorch threads (default: libtorch's choice).") var threads: Int?
+    @Option(parsing: .unconditional, help: "libtorch threads (default: libtorch's choice).") var threads: Int?
     @Flag(help: "Skip images that cannot be decoded, counting them, instead of stopping.") var skipBadImages = false
 
     func validate() throws {

@@ -14,7 +14,7 @@ struct Info: ParsableCommand {
     @Option(name: .long, help: "Describe the model of a configuration JSON file (DiMR in the authors' field names, or DiT).")
     var config: String?
 
-    @Option(name: .long, help: "Image side for --config (default: the size the configuration is built for).")
+    @Option(name: .long, parsing: .unconditional, help: "Image side for --config (default: the size the configuration is built for).")
     var imageSize: Int?
 
     @Flag(name: .long, help: "List the model presets with their image size, parameter count and default training recipe.")

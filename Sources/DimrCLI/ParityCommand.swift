@@ -24,7 +24,7 @@ struct Parity: ParsableCommand {
     @Flag(name: .long, help: "Print every comparison, not only the worst of each group.")
     var verbose = false
 
-    @Option(name: .long, help: "libtorch intra-op threads, 1...\(OptionChecks.maxThreads) (default: libtorch's choice).")
+    @Option(name: .long, parsing: .unconditional, help: "libtorch intra-op threads, 1...\(OptionChecks.maxThreads) (default: libtorch's choice).")
     var threads: Int?
 
     func validate() throws { try OptionChecks.threads(threads) }

@@ -53,25 +53,25 @@ struct Sample: ParsableCommand {
     @Option(help: "Autoencoder weights to decode a latent model's samples to RGB (the authors' autoencoder_kl_ema.pth).")
     var autoencoder: String?
     @Option(help: "Classes, comma-separated indices or names (default: all).") var classes: String?
-    @Option(help: "Images per class, at least 1.") var perClass: Int = 8
+    @Option(parsing: .unconditional, help: "Images per class, at least 1.") var perClass: Int = 8
     @Option(help: "Sampler: dpm-solver (the authors'), dpm-solver++ (2M), ddim, unipc-2 or unipc-3 (UniPC-bh2 of that order), or dpm-solver++-3m-sde (stochastic; its noise is seeded per image by --seed).")
     var sampler: SamplerKind = .dpmSolver
-    @Option(help: "Solver steps (denoiser calls), 1...1000.") var steps: Int = 25
+    @Option(parsing: .unconditional, help: "Solver steps (denoiser calls), 1...1000.") var steps: Int = 25
     @Option(help: "Guidance rule: constant, decayed or none.") var guidance: Rule = .constant
-    @Option(help: "Guidance scale: s of the constant rule, the final scale (>= 1) of the decayed rule.") var scale: Double = 1.0
-    @Option(help: "Power of the decayed rule, > 0.") var power: Double = 1.0
+    @Option(parsing: .unconditional, help: "Guidance scale: s of the constant rule, the final scale (>= 1) of the decayed rule.") var scale: Double = 1.0
+    @Option(parsing: .unconditional, help: "Power of the decayed rule, > 0.") var power: Double = 1.0
     @Option(help: ArgumentHelp("Guide only at times t with LOW < t <= HIGH, on the authors' time scale 0...1000 (1000 = pure noise; the start-up summary also gives it as sigma = sqrt((1 - abar) / abar)). Elsewhere the unconditional pass is not run. Default: guide at every step.",
                                valueName: "low,high"),
             transform: { try GuidanceInterval(parsing: $0, schedule: NoiseSchedule.stableDiffusion()) })
     var guidanceInterval: GuidanceInterval?
-    @Option(help: "Seed; image k's noise depends only on (seed, k).") var seed: UInt64 = 0
-    @Option(help: "Images per network batch, at least 1.") var batchSize: Int = 64
-    @Option(help: "Images of each class shown in grid.png, at least 1.") var gridPerClass: Int = 16
+    @Option(parsing: .unconditional, help: "Seed; image k's noise depends only on (seed, k).") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Images per network batch, at least 1.") var batchSize: Int = 64
+    @Option(parsing: .unconditional, help: "Images of each class shown in grid.png, at least 1.") var gridPerClass: Int = 16
     @Option(help: "Output folder.") var output: String = "samples"
     @Flag(help: "Replace the outputs of an earlier run in --output.") var overwrite = false
     @Flag(help: "Use the raw weights instead of the EMA ones (training checkpoints only).") var noEma = false
     @Flag(help: "Skip writing single images.") var gridOnly = false
-    @Option(help: "Intra-op threads, 1...\(OptionChecks.maxThreads) (default: libtorch's).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Intra-op threads, 1...\(OptionChecks.maxThreads) (default: libtorch's).") var threads: Int?
     @Option(help: "Device: cpu or cuda[:N].") var device: String = "cpu"
     @Option(help: OptionChecks.precisionHelp) var precision: Precision = .float32
 

@@ -32,16 +32,16 @@ struct ServeCommand: ParsableCommand {
     @Argument(help: "A training checkpoint or exported weights (.safetensors) of a class-conditional model making 1- or 3-channel images.")
     var model: String?
     @Option(help: "Address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface).") var host: String = "127.0.0.1"
-    @Option(help: "TCP port, 0...65535 (0: any free port; the one taken is printed).") var port: Int = 8080
+    @Option(parsing: .unconditional, help: "TCP port, 0...65535 (0: any free port; the one taken is printed).") var port: Int = 8080
     @Option(help: "Folder for the jobs' files; job folders an earlier server left there are removed at start.")
     var output: String = "dimr-serve"
-    @Option(help: "Most images one request may ask for (classes x per_class), 1...--batch-size.") var maxImages: Int = 64
-    @Option(help: "Most images sampled in one network batch, 1...4096.") var batchSize: Int = 64
-    @Option(help: "Most solver steps a request may ask for, 1...1000.") var maxSteps: Int = 250
-    @Option(help: "Most jobs waiting before requests get 429, 1...10000.") var queue: Int = 32
-    @Option(help: "Finished jobs kept with their files, 1...100000.") var keepJobs: Int = 100
+    @Option(parsing: .unconditional, help: "Most images one request may ask for (classes x per_class), 1...--batch-size.") var maxImages: Int = 64
+    @Option(parsing: .unconditional, help: "Most images sampled in one network batch, 1...4096.") var batchSize: Int = 64
+    @Option(parsing: .unconditional, help: "Most solver steps a request may ask for, 1...1000.") var maxSteps: Int = 250
+    @Option(parsing: .unconditional, help: "Most jobs waiting before requests get 429, 1...10000.") var queue: Int = 32
+    @Option(parsing: .unconditional, help: "Finished jobs kept with their files, 1...100000.") var keepJobs: Int = 100
     @Flag(help: "Use the raw weights instead of the EMA ones (training checkpoints only).") var noEma = false
-    @Option(help: "Intra-op threads, 1...\(OptionChecks.maxThreads) (default: libtorch's).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Intra-op threads, 1...\(OptionChecks.maxThreads) (default: libtorch's).") var threads: Int?
     @Option(help: "Device: cpu or cuda[:N].") var device: String = "cpu"
 
     func validate() throws {

@@ -20,12 +20,12 @@ struct TrainClassifier: ParsableCommand {
 
     @Option(help: "Output weights file.") var output: String = "models/fmnist-classifier.safetensors"
     @Option(help: "Folder of the Fashion-MNIST IDX files (default: $DIMR_FASHION_MNIST, else Debian's).") var dataDir: String?
-    @Option(help: "Passes over the training images.") var epochs: Int = 15
-    @Option(help: "Images per step.") var batchSize: Int = 128
-    @Option(help: "Peak learning rate (AdamW, cosine decay).") var lr: Double = 2e-3
-    @Option(help: "AdamW weight decay on convolution and linear weights.") var weightDecay: Double = 0.05
-    @Option(help: "Seed of initialisation, data order, augmentation and dropout.") var seed: UInt64 = 0
-    @Option(help: "Intra-op threads (default: libtorch's).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Passes over the training images.") var epochs: Int = 15
+    @Option(parsing: .unconditional, help: "Images per step.") var batchSize: Int = 128
+    @Option(parsing: .unconditional, help: "Peak learning rate (AdamW, cosine decay).") var lr: Double = 2e-3
+    @Option(parsing: .unconditional, help: "AdamW weight decay on convolution and linear weights.") var weightDecay: Double = 0.05
+    @Option(parsing: .unconditional, help: "Seed of initialisation, data order, augmentation and dropout.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Intra-op threads (default: libtorch's).") var threads: Int?
 
     /// The training settings the options give.
     private func settings() -> ClassifierTraining {

@@ -43,42 +43,42 @@ struct Train: ParsableCommand {
     var latents: String?
     @Option(help: "Autoencoder weights (e.g. the authors' autoencoder_kl_ema.pth) to decode the sample grids of a --latents run; without it a latent run writes no grids.")
     var autoencoder: String?
-    @Option(help: "Image side for --dataset FOLDER (default: the preset's).") var imageSize: Int?
+    @Option(parsing: .unconditional, help: "Image side for --dataset FOLDER (default: the preset's).") var imageSize: Int?
     @Flag(help: "Leave out image files that cannot be decoded or have the wrong size (counted and listed) instead of stopping.")
     var skipBadImages = false
-    @Option(help: "Refuse images of more pixels than this, from their header (the default is PIL's MAX_IMAGE_PIXELS).")
+    @Option(parsing: .unconditional, help: "Refuse images of more pixels than this, from their header (the default is PIL's MAX_IMAGE_PIXELS).")
     var maxImagePixels: Int = ImageDecoder.defaultMaxPixels
     @Option(help: "Output folder.") var output: String = "runs/train"
-    @Option(help: "Train until the run has made this many steps in all (one step = one batch), counting the steps of the checkpoint it resumes; 0 only loads the data.")
+    @Option(parsing: .unconditional, help: "Train until the run has made this many steps in all (one step = one batch), counting the steps of the checkpoint it resumes; 0 only loads the data.")
     var steps: Int = 1000
-    @Option(help: "Images per step.") var batchSize: Int = 64
-    @Option(help: "Peak learning rate (default: the recipe's).") var lr: Double?
-    @Option(help: "Linear warm-up steps, 0 = none (default: the recipe's).") var warmup: Int?
-    @Option(help: "AdamW weight decay, >= 0 (not on nodecay_* parameters).") var weightDecay: Double = 0.03
-    @Option(help: "EMA decay rate in [0, 1] (default: the recipe's).") var emaRate: Double?
+    @Option(parsing: .unconditional, help: "Images per step.") var batchSize: Int = 64
+    @Option(parsing: .unconditional, help: "Peak learning rate (default: the recipe's).") var lr: Double?
+    @Option(parsing: .unconditional, help: "Linear warm-up steps, 0 = none (default: the recipe's).") var warmup: Int?
+    @Option(parsing: .unconditional, help: "AdamW weight decay, >= 0 (not on nodecay_* parameters).") var weightDecay: Double = 0.03
+    @Option(parsing: .unconditional, help: "EMA decay rate in [0, 1] (default: the recipe's).") var emaRate: Double?
     @Flag(inversion: .prefixedNo, help: "EMA decay min(rate, (1+n)/(10+n)), for short runs (default: the recipe's).") var emaWarmup: Bool?
-    @Option(help: "Clip the gradient norm to this value; 0 = no clipping (default: the recipe's).") var gradClip: Double?
-    @Option(help: "Probability of dropping a label to the null class, in [0, 1].") var labelDrop: Double = 0.1
+    @Option(parsing: .unconditional, help: "Clip the gradient norm to this value; 0 = no clipping (default: the recipe's).") var gradClip: Double?
+    @Option(parsing: .unconditional, help: "Probability of dropping a label to the null class, in [0, 1].") var labelDrop: Double = 0.1
     @Flag(help: "Random horizontal flips.") var flip = false
-    @Option(help: "Seed of data order, initialisation and noise.") var seed: UInt64 = 0
-    @Option(help: "Checkpoint every N steps; 0 = only at the end and on Ctrl-C.") var checkpointEvery: Int = 500
-    @Option(help: "Checkpoints kept, at least 1.") var keep: Int = 3
-    @Option(help: "Write a sample grid every N steps; 0 = never.") var sampleEvery: Int = 0
-    @Option(help: "Sampler steps of the grids, 1...1000.") var sampleSteps: Int = 25
-    @Option(help: "Guidance scale s of the grids (rule cond + s (cond - uncond); 0 = no guidance).") var guidanceScale: Double = 1.0
+    @Option(parsing: .unconditional, help: "Seed of data order, initialisation and noise.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Checkpoint every N steps; 0 = only at the end and on Ctrl-C.") var checkpointEvery: Int = 500
+    @Option(parsing: .unconditional, help: "Checkpoints kept, at least 1.") var keep: Int = 3
+    @Option(parsing: .unconditional, help: "Write a sample grid every N steps; 0 = never.") var sampleEvery: Int = 0
+    @Option(parsing: .unconditional, help: "Sampler steps of the grids, 1...1000.") var sampleSteps: Int = 25
+    @Option(parsing: .unconditional, help: "Guidance scale s of the grids (rule cond + s (cond - uncond); 0 = no guidance).") var guidanceScale: Double = 1.0
     @Option(help: ArgumentHelp("Guide the grids only at times t with LOW < t <= HIGH (0...1000, 1000 = pure noise), as `dimr sample --guidance-interval`.",
                                valueName: "low,high"),
             transform: { try GuidanceInterval(parsing: $0, schedule: NoiseSchedule.stableDiffusion()) })
     var guidanceInterval: GuidanceInterval?
-    @Option(help: "Metrics record (and a progress line when not on a terminal) every N steps, at least 1.") var logEvery: Int = 10
-    @Option(help: "Intra-op threads, 1...\(OptionChecks.maxThreads) (default: libtorch's).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Metrics record (and a progress line when not on a terminal) every N steps, at least 1.") var logEvery: Int = 10
+    @Option(parsing: .unconditional, help: "Intra-op threads, 1...\(OptionChecks.maxThreads) (default: libtorch's).") var threads: Int?
     @Option(help: "Device: cpu or cuda[:N].") var device: String = "cpu"
     @Option(help: OptionChecks.precisionHelp) var precision: Precision = .float32
-    @Option(help: "Data-parallel processes to start on this machine, 1...\(Train.maxProcesses) (the global --batch-size is split among them).")
+    @Option(parsing: .unconditional, help: "Data-parallel processes to start on this machine, 1...\(Train.maxProcesses) (the global --batch-size is split among them).")
     var nproc: Int = 1
-    @Option(help: "Seconds a data-parallel rank waits for the others (rendezvous, each step's allreduce) before stopping with an error.")
+    @Option(parsing: .unconditional, help: "Seconds a data-parallel rank waits for the others (rendezvous, each step's allreduce) before stopping with an error.")
     var distTimeout: Int = 300
-    @Option(help: "Megabytes per gradient bucket of a data-parallel run (each bucket is averaged across the processes as soon as backward has filled it).")
+    @Option(parsing: .unconditional, help: "Megabytes per gradient bucket of a data-parallel run (each bucket is averaged across the processes as soon as backward has filled it).")
     var bucketMb: Double = 25
 
     static let maxProcesses = 256
