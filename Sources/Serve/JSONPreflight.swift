@@ -80,10 +80,45 @@ enum JSONPreflight {
                         let shown = byte >= 0x20 && byte < 0x7F ? "'\(Character(UnicodeScalar(byte)))'" : String(format: "byte 0x%02X", byte)
                         throw JSONPreflight.invalid("unexpected \(shown) at byte \(index)")
                     }
+                    let start = index
                     while index < bytes.count && Self.scalarBytes.contains(bytes[index]) { index += 1 }
+                    try Self.checkScalar(bytes[start..<index], at: start)
                     last = .value
                 }
             }
+        }
+
+        /// Checks a literal or number token against JSON's grammar (`true`, `false`, `null`, or
+        /// `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`), which Foundation's decoder reads more loosely or
+        /// reports as a type error (`01`, `1.`, `+1`).
+        static func checkScalar(_ token: ArraySlice<UInt8>, at start: Int) throws {
+            let text = String(decoding: token.prefix(32), as: UTF8.self)
+            if ["true", "false", "null"].contains(text) && token.count <= 5 { return }
+            let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
+            var i = token.startIndex
+            func digitRun() -> Int {
+                let from = i
+                while i < token.endIndex && digits.contains(token[i]) { i += 1 }
+                return i - from
+            }
+            func fail(_ why: String) -> APIError {
+                JSONPreflight.invalid("\(text)\(token.count > 32 ? "..." : "") at byte \(start) \(why)")
+            }
+            if i < token.endIndex && token[i] == UInt8(ascii: "-") { i += 1 }
+            let leading = i < token.endIndex ? token[i] : 0
+            let whole = digitRun()
+            guard whole > 0 else { throw fail("is not a number, true, false or null") }
+            if leading == UInt8(ascii: "0") && whole > 1 { throw fail("has a leading zero, which JSON numbers do not") }
+            if i < token.endIndex && token[i] == UInt8(ascii: ".") {
+                i += 1
+                guard digitRun() > 0 else { throw fail("needs digits after the decimal point") }
+            }
+            if i < token.endIndex && (token[i] == UInt8(ascii: "e") || token[i] == UInt8(ascii: "E")) {
+                i += 1
+                if i < token.endIndex && (token[i] == UInt8(ascii: "+") || token[i] == UInt8(ascii: "-")) { i += 1 }
+                guard digitRun() > 0 else { throw fail("needs digits in its exponent") }
+            }
+            guard i == token.endIndex else { throw fail("is not a number, true, false or null") }
         }
 
         /// Reads the string starting at the quote at `index`; returns its text with escapes decoded.

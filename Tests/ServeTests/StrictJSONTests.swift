@@ -22,6 +22,15 @@ import Testing
         (Array(#"{'steps': 2}"#.utf8), "unexpected"),
         (Array(#"{"steps": 2"#.utf8), "not valid JSON"),
         (Array(#"{"class": "x\q"}"#.utf8), "escape"),
+        (Array(#"{"steps": 01}"#.utf8), "leading zero"),
+        (Array(#"{"steps": -007}"#.utf8), "leading zero"),
+        (Array(#"{"scale": 1.}"#.utf8), "decimal point"),
+        (Array(#"{"scale": .5}"#.utf8), "not a number"),
+        (Array(#"{"scale": +1}"#.utf8), "not a number"),
+        (Array(#"{"scale": 1e}"#.utf8), "exponent"),
+        (Array(#"{"scale": 1-2}"#.utf8), "not a number"),
+        (Array(#"{"format": nulll}"#.utf8), "not a number, true, false or null"),
+        (Array(#"{"format": tru}"#.utf8), "not a number, true, false or null"),
     ]
 
     @Test func invalidJSONIsRefusedAsSuch() async throws {
@@ -45,7 +54,8 @@ import Testing
         // Escapes, a surrogate pair, nested containers, keys repeated in different objects, and strings that
         // look like the things refused.
         for body in [#"{"class": "\u0063ircle", "steps": 2}"#, #"{"class": "\ud83d\ude00"}"#, #"{"classes": [{"a": 1}, {"a": 2}]}"#,
-                     #"{"format": "a,}"}"#, #" { "steps" : 2 } "#, #"{"class": "\"\\\/\b\f\n\r\t"}"#, "{}"] {
+                     #"{"format": "a,}"}"#, #" { "steps" : 2 } "#, #"{"class": "\"\\\/\b\f\n\r\t"}"#, "{}",
+                     #"{"a": [0, -0, 10, -1.25, 0.5e-3, 2E+10, 1e5, true, false, null]}"#] {
             #expect(throws: Never.self, "\(body)") { try JSONPreflight.check(Data(body.utf8)) }
         }
         // Values past the preflight are the decoder's and the checks' business (here: a list item that is not a class).
