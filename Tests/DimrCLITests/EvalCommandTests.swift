@@ -91,7 +91,15 @@ import Torch
         let arguments = ["eval", "--samples", "fashion-mnist:test", "-n", "500", "--classifier", f.classifier, "--cache-dir", cache, "--threads", "1"]
         let first = try evalJSON(try runDimr(arguments))
         let cached = try FileManager.default.contentsOfDirectory(atPath: cache)
-        #expect(cached.count == 1 && cached[0].hasPrefix("fmnist-test-classifier-"))
+        #expect(cached.count == 1 && cached[0].hasPrefix("fmnist-test-"))
+        // Another copy of the test set (here a cut one) is not taken for the cached full set.
+        let cut = f.root + "/cut-data"
+        try writeTinyFashionMNIST(to: cut, count: 20)
+        let other = try evalJSON(try runDimr(["eval", "--samples", "fashion-mnist:train", "--data-dir", cut, "--classifier", f.classifier,
+                                              "--cache-dir", cache, "--threads", "1"]))
+        let otherFields = (other["protocol"] as? [String: Any])?["classifier"] as? [String: Any] ?? [:]
+        #expect(otherFields["reference_n"] as? Int == 20, "\(otherFields)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache).count == 2)
         let second = try evalJSON(try runDimr(arguments + ["--shuffle-labels", "3"]))
         let fields = (second["protocol"] as? [String: Any])?["classifier"] as? [String: Any] ?? [:]
         #expect((fields["reference_cache"] as? String)?.hasPrefix(cache) == true)

@@ -115,7 +115,8 @@ extension EvalContext {
         return plan
     }
 
-    /// The classifier reference cache for `split` of the weights with CRC `crc`: in --cache-dir, else
+    /// The classifier reference cache for `split` (of the Fashion-MNIST files in --data-dir, by their
+    /// fingerprint, so that a cut or changed copy of the data has its own) and the weights with CRC `crc`: in --cache-dir, else
     /// $DIMR_CACHE, else ~/.cache/dimr. When the file is not there, its folder is created and checked now, so
     /// that a bad folder is reported before the work; nil (after a warning) when the folder was not given by
     /// --cache-dir and cannot be used.
@@ -123,7 +124,8 @@ extension EvalContext {
     func classifierCache(split: FashionMNIST.Split, crc: String) throws -> String? {
         let folder = command.cacheDir ?? ProcessInfo.processInfo.environment["DIMR_CACHE"]
             ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache/dimr")
-        let file = "\(folder)/fmnist-\(split.rawValue)-classifier-\(crc).npz"
+        let data = try FashionMNIST.fingerprint(split: split, directory: command.dataDir)
+        let file = "\(folder)/fmnist-\(split.rawValue)-\(data)-classifier-\(crc).npz"
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: file, isDirectory: &isFolder), !isFolder.boolValue { return file }
         do {
