@@ -21,7 +21,11 @@ struct EvalRef: ParsableCommand {
     @Argument(help: "Images: an .npz (ADM layout), a folder of PNG/JPEG files, or fashion-mnist:train|test.") var source: String
     @Option(help: "Output .npz.") var output: String
     @Option(help: "FID Inception weights (pytorch-fid's pt_inception-2015-12-05-6726825d.pth).") var inception: String?
-    @Option(help: "Fashion-MNIST classifier weights instead of Inception.") var classifier: String?
+    @Option(help: "Fashion-MNIST classifier weights instead of Inception, or `auto` for the bundled models/fmnist-classifier.safetensors.")
+    var classifier: String?
+
+    /// The classifier weights --classifier names (`auto`: the bundled ones, as `dimr eval` reads them).
+    var classifierPath: String? { classifier == "auto" ? EvalContext.bundledClassifier : classifier }
     @Option(name: [.customShort("n"), .long], parsing: .unconditional, help: "Use the first N images only.") var count: Int?
     @Flag(help: "Leave the features out (statistics only: no precision/recall against this file).") var noFeatures = false
     @Option(help: "Folder of the Fashion-MNIST IDX files.") var dataDir: String?
@@ -39,11 +43,11 @@ struct EvalRef: ParsableCommand {
         _ = try OptionChecks.device(device)
         try OptionChecks.integer("--max-image-pixels", maxImagePixels, in: 1...Int.max)
         _ = try ImageSourceSpec(parsing: source, option: "SOURCE")
-        for (option, path) in [("--inception", inception), ("--classifier", classifier)] {
+        for (option, path) in [("--inception", inception), ("--classifier", classifierPath)] {
             if let path, !FileManager.default.fileExists(atPath: path) { throw ValidationError("\(option): \(path) not found") }
         }
         try PathChecks.outputFile(output, option: "--output")
-        let inputs = PathChecks.inputs([("SOURCE", source), ("--inception", inception), ("--classifier", classifier)])
+        let inputs = PathChecks.inputs([("SOURCE", source), ("--inception", inception), ("--classifier", classifierPath)])
         try PathChecks.distinct(outputs: [PathChecks.Named(option: "--output", path: output)],
                                 inputs: inputs + PathChecks.fashionMNISTFiles(dataDir: dataDir))
     }
@@ -84,7 +88,7 @@ struct EvalRef: ParsableCommand {
             _ = try EvalRun.measure(&images, inception: measure, classifier: nil, featureBatch: featureBatchSize, what: "reference")
             try ReferenceFile.write(to: output, statistics: measure.poolStatistics(), spatial: measure.spatialStatistics(),
                                     features: measure.features(), count: measure.count, network: "FIDInceptionV3")
-        } else if let classifier {
+        } else if let classifier = classifierPath {
             let (model, _) = try FashionClassifier.load(path: classifier, device: device)
             let crc = String(format: "%08x", Zlib.crc32(try MappedFile.read(classifier)))
             let measure = try ClassifierMeasurement(classifier: model, keepFeatures: !noFeatures)

@@ -55,6 +55,11 @@ import Torch
         let stats = f.root + "/reference-stats.npz"
         let ref = try runDimr(["eval-ref", f.referenceImages, "--inception", f.inception, "--output", stats, "--threads", "1"])
         #expect(ref.status == 0, "eval-ref failed: \(ref.error)")
+        // `--classifier auto` is the bundled classifier, as for `dimr eval`.
+        let bundled = try runDimr(["eval-ref", "fashion-mnist:test", "-n", "50", "--classifier", "auto", "--output", f.root + "/auto.npz",
+                                   "--threads", "1"], directory: packageRoot)
+        #expect(bundled.status == 0, "eval-ref --classifier auto failed: \(bundled.error)")
+        #expect(FileManager.default.fileExists(atPath: f.root + "/auto.npz"))
         let arrays = try NPZ.read(stats)
         #expect(arrays["mu"]?.shape == [2048] && arrays["sigma"]?.shape == [2048, 2048] && arrays["mu"]?.dtype == .float64)
         #expect(arrays["mu_s"]?.shape == [2023] && arrays["features"]?.shape == [8, 2048])
