@@ -24,9 +24,11 @@ public final class LatentBatchStream {
 
     /// Opens `folder` for batches of `batchSize`, shuffled from `seed`.
     ///
-    /// - Throws: `DatasetError` when the folder holds no extracted shard or `batchSize` < 1.
+    /// - Throws: `DatasetError` when the folder has no valid index, its extraction is unfinished (interrupted,
+    ///   failed or still running: the message says how to finish it), it holds no extracted shard, or `batchSize` < 1.
     public init(folder: String, batchSize: Int, seed: UInt64) throws {
         index = try LatentIndex.read(folder: folder)
+        guard index.isComplete else { throw DatasetError(index.unfinishedMessage(folder: folder)) }
         guard index.extracted > 0 else { throw DatasetError("latent folder \(folder) holds no extracted shards yet") }
         guard batchSize >= 1 else { throw DatasetError("batch size must be at least 1, got \(batchSize)") }
         self.folder = folder

@@ -47,6 +47,17 @@ public final class OutputLock {
         descriptor = -1
     }
 
+    /// The holder (as recorded in its lock file) of the lock of `folder` while a running process holds it,
+    /// else nil. Only looks: creates no lock file, and a folder several readers probe at once stays free.
+    public static func holder(of folder: String) -> String? {
+        let fd = open("\(folder)/\(fileName)", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard flock(fd, LOCK_SH | LOCK_NB) == 0 else { return errno == EWOULDBLOCK ? readHolder(fd) : nil }
+        flock(fd, LOCK_UN)
+        return nil
+    }
+
     /// The holder recorded in the lock file, or a note that it is unknown.
     private static func readHolder(_ fd: Int32) -> String {
         var buffer = [UInt8](repeating: 0, count: 1024)

@@ -29,7 +29,14 @@ public final class LatentTrainingBatches: TrainingBatchSource {
     public let scaleFactor: Double
 
     /// Streams `folder` in batches of `batchSize`, shuffled from `seed`.
+    ///
+    /// - Throws: `PipelineError` naming the holder while an extraction writes `folder`; `DatasetError` when
+    ///   its extraction is unfinished or the folder is not a latent folder (see `LatentBatchStream`).
     public init(folder: String, batchSize: Int, seed: UInt64, scaleFactor: Double = AutoencoderConfig.stableDiffusionKLF8.scaleFactor) throws {
+        if let holder = OutputLock.holder(of: folder) {
+            throw PipelineError("latent folder \(folder) is being written by a running extraction (\(holder)); "
+                                + "train on it once that has finished")
+        }
         stream = try LatentBatchStream(folder: folder, batchSize: batchSize, seed: seed)
         self.scaleFactor = scaleFactor
     }
