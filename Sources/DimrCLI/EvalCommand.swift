@@ -26,7 +26,7 @@ struct Eval: ParsableCommand {
         (mu, sigma, as `dimr eval-ref --no-features` writes) gives FID without them (a note says so).
         With --save-samples and nothing to measure (--classifier none, no --inception), only generates and saves.
         Outputs are checked before any work: --output and --save-samples must not be an input file, and their \
-        folder must exist. Ctrl-C stops after the current batch (exit 130; no partial --save-samples file).
+        folder must exist. Ctrl-C stops after the current batch (exit 130, or 143 for SIGTERM; no partial --save-samples file).
         Prints one JSON object (metrics, protocol, timing) on standard output and a summary on standard error.
         """)
 
@@ -135,7 +135,7 @@ struct Eval: ParsableCommand {
             } catch let stop as EvalRun.Interrupted {
                 let saved = saveSamples.map { "; \($0) is written only by a complete run" } ?? ""
                 FileHandle.standardError.write(Data("\ninterrupted after \(stop.done) images: nothing measured\(saved)\n".utf8))
-                throw ExitCode(130)
+                throw ExitCode(Interrupt.exitStatus)
             }
         }
     }

@@ -59,7 +59,7 @@ struct EvalRef: ParsableCommand {
                 try computeReference()
             } catch let stop as EvalRun.Interrupted {
                 FileHandle.standardError.write(Data("\ninterrupted after \(stop.done) images: \(output) not written\n".utf8))
-                throw ExitCode(130)
+                throw ExitCode(Interrupt.exitStatus)
             }
         }
     }

@@ -17,7 +17,7 @@ struct Sample: ParsableCommand {
         class, one row per class, labelled with the class index). Memory does not grow with --per-class.
         An OUTPUT holding these files from an earlier run is refused unless --overwrite, which deletes them \
         (and only them) first. Ctrl-C stops after the current batch, keeps the images made and the grid, \
-        and exits with status 130.
+        and exits with status 130 (143 for SIGTERM).
         --classes takes indices or names (Fashion-MNIST's, or the class folders of an image-folder run).
         Latent models (e.g. the authors' DiMR-XL_2R_800epochs.pth with --preset DiMR-XL/2R) are decoded \
         to RGB by --autoencoder (the authors' autoencoder_kl_ema.pth); without it their raw latents go to \
@@ -160,7 +160,7 @@ struct Sample: ParsableCommand {
                          Double(n) / max(samplingSeconds, 1e-9)))
             if !complete {
                 FileHandle.standardError.write(Data("interrupted: the \(n) images made are kept; samples.npz is written only by a complete run\n".utf8))
-                throw ExitCode(130)
+                throw ExitCode(Interrupt.exitStatus)
             }
         }
     }

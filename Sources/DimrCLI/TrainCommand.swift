@@ -15,7 +15,7 @@ struct Train: ParsableCommand {
         discussion: """
         Writes OUTPUT/checkpoints/step-N.safetensors (model, EMA, optimizer, data order, RNG, running loss \
         average), OUTPUT/metrics.jsonl and, with --sample-every, OUTPUT/samples/step-N.png. Run the same \
-        command again to continue an interrupted run: Ctrl-C saves a checkpoint and exits with status 130. \
+        command again to continue an interrupted run: Ctrl-C saves a checkpoint and exits with status 130 (SIGTERM: 143). \
         The data may be given by another path on resume (it is recognised by its file list and sizes, or for \
         Fashion-MNIST by its contents); a changed option that changes the run is refused, naming it. \
         One run at a time may use an output folder (OUTPUT/.dimr.lock).
@@ -213,7 +213,7 @@ struct Train: ParsableCommand {
         say(String(format: "%@: step %ld of --steps %ld (%ld this run), last loss %.4f, %.1f s, %.1f images/s; checkpoints in %@/checkpoints",
                      run.interrupted ? "interrupted" : "done", run.trainer.step, steps, run.trainer.step - firstStep,
                      losses.last ?? .nan, seconds, Double(losses.count * batchSize) / max(seconds, 1e-9), output))
-        if run.interrupted { throw ExitCode(130) }
+        if run.interrupted { throw ExitCode(Interrupt.exitStatus) }
     }
 
     /// The options that do not change the run's results.

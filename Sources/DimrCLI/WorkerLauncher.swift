@@ -16,7 +16,7 @@ struct WorkerLauncher {
     /// How long the other ranks get, after one fails, to report what they saw before they are killed.
     var grace: Duration { min(timeout, .seconds(15)) }
 
-    /// Runs the job; returns the exit status for the launcher (0, 130 when interrupted, else the failure's).
+    /// Runs the job; returns the exit status for the launcher (0; 130 or 143 when interrupted; else the failure's).
     func run() throws -> Int32 {
         let store = try DistributedStore(host: "127.0.0.1", port: 0, isServer: true, timeout: timeout)
         guard let executable = Bundle.main.executableURL else { throw CommandError("cannot find the dimr executable to start workers") }
@@ -78,12 +78,15 @@ struct WorkerLauncher {
             FileHandle.standardError.write(Data("dimr train: rank \(rank) (pid \(w.processIdentifier)) \(Self.describe(w))\n".utf8))
             return w.terminationReason == .uncaughtSignal ? 1 : w.terminationStatus
         }
-        return workers.contains { $0.terminationStatus == 130 } ? 130 : 0
+        return workers.first { Self.interruptedStatuses.contains($0.terminationStatus) }?.terminationStatus ?? 0
     }
 
-    /// Whether a finished worker failed (130, an interrupted run that saved, does not count as a failure).
+    /// A worker's status after a Ctrl-C (130) or SIGTERM (143): an interrupted run that saved.
+    private static let interruptedStatuses: Set<Int32> = [130, 143]
+
+    /// Whether a finished worker failed (an interrupted run that saved does not count as a failure).
     private static func failed(_ w: Process) -> Bool {
-        w.terminationReason == .uncaughtSignal || (w.terminationStatus != 0 && w.terminationStatus != 130)
+        w.terminationReason == .uncaughtSignal || (w.terminationStatus != 0 && !interruptedStatuses.contains(w.terminationStatus))
     }
 
     private static func describe(_ w: Process) -> String {

@@ -27,4 +27,8 @@ public enum Interrupt {
     /// The signal that requested it (SIGINT or SIGTERM), nil before any; a command that stops for it exits
     /// with status 128 + this number (130, 143), as a shell reports a process killed by it.
     public static var receivedSignal: Int32? { flag != 0 ? Int32(flag) : nil }
+
+    /// The exit status of a command that stopped for the interrupt: 128 + the signal's number (130 for SIGINT,
+    /// 143 for SIGTERM), 130 when none came.
+    public static var exitStatus: Int32 { 128 + (receivedSignal ?? SIGINT) }
 }

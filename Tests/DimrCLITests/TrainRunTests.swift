@@ -34,18 +34,19 @@ import Torch
         #expect(!FileManager.default.fileExists(atPath: stale))
     }
 
-    @Test("Ctrl-C saves a checkpoint and exits 130; the run resumes from it")
-    func interruptSavesAndExits130() throws {
+    @Test("Ctrl-C (SIGTERM) saves a checkpoint and exits 130 (143); the run resumes from it",
+          arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func interruptSavesAndExits(signal: Int32, status: Int32) throws {
         let root = try tinyFolderCopy()
         let run = try startDimr(arguments(root, steps: 1_000_000, extra: ["--checkpoint-every", "0"]))
         defer { if run.process.isRunning { kill(run.process.processIdentifier, SIGKILL) } }
         let metrics = root + "/OUT/metrics.jsonl"
         let training = waitFor(seconds: 60) { ((try? Data(contentsOf: URL(fileURLWithPath: metrics)))?.count ?? 0) > 0 }
         try #require(training)
-        kill(run.process.processIdentifier, SIGINT)
+        kill(run.process.processIdentifier, signal)
         let err = String(decoding: try run.stderr.fileHandleForReading.readToEnd() ?? Data(), as: UTF8.self)
         run.process.waitUntilExit()
-        #expect(run.process.terminationStatus == 130)
+        #expect(run.process.terminationStatus == status)
         #expect(err.contains("interrupted: checkpoint of step"))
         let checkpoints = try FileManager.default.contentsOfDirectory(atPath: root + "/OUT/checkpoints")
         try #require(checkpoints.count == 1, "\(checkpoints)")
