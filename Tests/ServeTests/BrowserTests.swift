@@ -26,7 +26,7 @@ import Testing
         let port = try freePort()
         let driver = Process()
         driver.executableURL = URL(fileURLWithPath: driverPath)
-        // Chromedriver's log (commands with times) is kept as a test artifact to tell where a slow step hung.
+        // Chromedriver's log (each command and answer with its time) is kept as a test artifact when the test fails.
         let driverLog = folder + "/chromedriver.log"
         driver.arguments = ["--port=\(port)", "--log-path=\(driverLog)"]
         driver.standardOutput = FileHandle.nullDevice
@@ -39,7 +39,7 @@ import Testing
         let session = try await WebDriverSession(driver: webDriver, chromium: chromium)
         note("browser test: session \(session.id)")
         do {
-            try await load(server.base, in: session, server: server)
+            try await session.navigate(server.base.absoluteString)
             // Wait for the model description, then ask for 10 steps and press the button like a person.
             try await session.waitFor("return document.querySelectorAll('#classes input').length === 10", seconds: 60)
             // No preview box before there is a preview.
@@ -93,25 +93,6 @@ import Testing
             throw error
         }
         try await session.close()
-    }
-
-    /// Opens the page. If Chromium does not finish loading within chromedriver's page-load timeout (seen once on
-    /// two cores fully loaded by the parallel suite), the server must still answer `GET /` itself; then the page
-    /// is loaded once more. A server that does not answer fails the test with its output.
-    func load(_ base: URL, in session: WebDriverSession, server: ServeProcess) async throws {
-        do {
-            try await session.navigate(base.absoluteString)
-        } catch {
-            note("browser test: loading the page failed (\(error)); asking the server directly")
-            let page = try await HTTPClient(base).get("/")
-            guard page.status == 200, page.text.contains("<html") else {
-                let stopped = server.stop()
-                throw TestFailure("the page did not load (\(error)) and GET / answered \(page.status); server output: "
-                    + stopped.output + stopped.errors)
-            }
-            note("browser test: the server answers GET / (\(page.body.count) bytes); loading the page again")
-            try await session.navigate(base.absoluteString)
-        }
     }
 
     /// Copies `path` into .build/test-artifacts/`name` (best effort: a failing test's diagnostics).
