@@ -3,7 +3,9 @@
     .venv/bin/python scripts/plot_study.py [--dir docs/study]
 
 Reads, for each run NAME: NAME.json (run facts: preset, seed, steps (the matched-compute budget, whose
-evaluation the table shows), mflop_per_forward, parameters, images_per_s) and NAME-eval-STEP.json (the `dimr eval` output at that checkpoint). Prints the Markdown table
+evaluation the table shows), mflop_per_forward, parameters, images_per_s), NAME-eval-STEP.json (the `dimr eval`
+output at that checkpoint, 1,000 samples: the plot's points) and NAME-eval10k-STEP.json (10,000 samples: the
+table's figures where present). Prints the Markdown table
 and writes docs/study-fid.png (classifier FID against training compute) and, when docs/study/grids/*.png exist,
 docs/study-grids.png (the models' sample grids side by side).
 """
@@ -25,13 +27,15 @@ def load(directory):
     runs = {}
     for path in sorted(glob.glob(os.path.join(directory, "*.json"))):
         name = os.path.basename(path)[:-5]
-        if "-eval-" in name:
+        if "-eval-" in name or "-eval10k-" in name:
             continue
         run = json.load(open(path))
-        run["evals"] = {}
-        for e in glob.glob(os.path.join(directory, f"{name}-eval-*.json")):
-            step = int(re.search(r"-eval-(\d+)\.json$", e).group(1))
-            run["evals"][step] = json.load(open(e))["metrics"]
+        for kind in ("eval", "eval10k"):
+            run[kind] = {}
+            for e in glob.glob(os.path.join(directory, f"{name}-{kind}-*.json")):
+                step = int(re.search(rf"-{kind}-(\d+)\.json$", e).group(1))
+                run[kind][step] = json.load(open(e))["metrics"]
+        run["evals"] = run.pop("eval")
         runs[name] = run
     return runs
 
@@ -42,22 +46,24 @@ def pflop(run, step):
 
 def table(runs):
     rows = ["| run | model | seed | parameters | MFLOP/forward | steps | training PFLOP | class accuracy | worst class | "
-            "classifier FID | precision | recall | train images/s |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "classifier FID | precision | recall | samples | train images/s |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, run in sorted(runs.items(), key=lambda kv: (kv[1]["preset"], kv[1]["seed"])):
-        m = run["evals"].get(run["steps"])
+        m, n = run["eval10k"].get(run["steps"]), "10,000"
+        if m is None:
+            m, n = run["evals"].get(run["steps"]), "1,000"
         if m is None:
             done = max(run["evals"]) if run["evals"] else 0
             rows.append(f"| {name} | {run['preset']} | {run['seed']} | {run['parameters']:,} | {run['mflop_per_forward']:.1f} | "
                         f"{run['steps']} | {pflop(run, run['steps']):.3f} | not trained this far (last: step {done}) "
-                        f"| | | | | {run['images_per_s']:.0f} |")
+                        f"| | | | | | {run['images_per_s']:.0f} |")
             continue
         per = m.get("class_accuracy_per_class", {})
         worst = min(per.items(), key=lambda kv: kv[1])
         rows.append(f"| {name} | {run['preset']} | {run['seed']} | {run['parameters']:,} | {run['mflop_per_forward']:.1f} | "
                     f"{run['steps']} | {pflop(run, run['steps']):.3f} | {m['class_accuracy']:.3f} | "
                     f"{worst[0].split(' ', 1)[1]} {worst[1]:.2f} | {m['classifier_fid']:.1f} | "
-                    f"{m['classifier_precision']:.3f} | {m['classifier_recall']:.3f} | {run['images_per_s']:.0f} |")
+                    f"{m['classifier_precision']:.3f} | {m['classifier_recall']:.3f} | {n} | {run['images_per_s']:.0f} |")
     return "\n".join(rows)
 
 
@@ -69,13 +75,16 @@ def plot(runs, out):
     for preset, members in sorted(groups.items()):
         color = None
         for run in members:
-            steps = sorted(run["evals"])
-            xs = [pflop(run, s) for s in steps]
-            style = "-o" if run["seed"] == 1 else "--s"
-            for ax, key in ((left, "classifier_fid"), (right, "class_accuracy")):
-                (drawn,) = ax.plot(xs, [run["evals"][s][key] for s in steps], style, color=color,
-                                   label=f"{preset} seed {run['seed']}")
-            color = drawn.get_color()
+            label = f"{preset} seed {run['seed']}"
+            for kind, style in (("evals", "-o" if run["seed"] == 1 else "--s"), ("eval10k", "*")):
+                steps = sorted(run[kind])
+                if not steps:
+                    continue
+                xs = [pflop(run, s) for s in steps]
+                for ax, key in ((left, "classifier_fid"), (right, "class_accuracy")):
+                    (drawn,) = ax.plot(xs, [run[kind][s][key] for s in steps], style, color=color, markersize=9 if kind == "eval10k" else 5,
+                                       label=label)
+                color, label = drawn.get_color(), None
     left.set_yscale("log")
     left.set_ylabel("classifier FID (log scale)")
     right.set_ylabel("class accuracy (chance 0.1)")
@@ -83,7 +92,7 @@ def plot(runs, out):
         ax.set_xlabel("training compute (PFLOP: 3 x forward FLOPs x batch x steps)")
         ax.grid(alpha=0.3, which="both")
     right.legend(fontsize=7)
-    fig.suptitle("Fashion-MNIST, 1,000 class-balanced samples per point, UniPC-2 5 steps")
+    fig.suptitle("Fashion-MNIST, UniPC-2 5 steps: 1,000 class-balanced samples per point, 10,000 per star")
     fig.tight_layout()
     fig.savefig(out, dpi=120)
 
