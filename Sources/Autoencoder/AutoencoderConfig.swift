@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// The configuration of a KL autoencoder: the authors' `ddconfig` fields plus `embed_dim` and `scale_factor`,
 /// decoded from and encoded to their JSON field names.
@@ -7,7 +8,7 @@ import Foundation
 /// true, `dropout` 0, `resamp_with_conv` true, `attn_type` `vanilla` (`use_linear_attn` true means `linear`),
 /// `tanh_out` false, `scale_factor` 0.18215. `resolution` only places attention, so it may be absent when
 /// `attn_resolutions` is empty. Other keys are ignored, as the authors' `**ignore_kwargs` does.
-public struct AutoencoderConfig: Codable, Sendable, Equatable {
+public struct AutoencoderConfig: JSONConfiguration, Sendable, Equatable {
     /// Channels of the first level (`ch`); level i has `ch * ch_mult[i]`.
     public var ch: Int
     /// Channel multiplier per level (`ch_mult`); every level but the last halves the side.
@@ -119,17 +120,10 @@ public struct AutoencoderConfig: Codable, Sendable, Equatable {
         try c.encode(scaleFactor, forKey: .scaleFactor)
     }
 
-    /// Decodes and validates a configuration from JSON holding the `ddconfig` fields and `embed_dim` (and
-    /// optionally `scale_factor`). Throws `AutoencoderError` naming the bad or missing field.
-    public static func fromJSON(_ json: String) throws -> AutoencoderConfig {
-        let config: AutoencoderConfig
-        do {
-            config = try JSONDecoder().decode(AutoencoderConfig.self, from: Data(json.utf8))
-        } catch let error as DecodingError {
-            throw AutoencoderError("invalid autoencoder configuration JSON: \(describe(error))")
-        }
-        try config.validate()
-        return config
+    /// The error for JSON that does not decode (`JSONConfiguration.fromJSON`, which reads the `ddconfig` fields and
+    /// `embed_dim`, optionally `scale_factor`, and validates them).
+    public static func invalidJSON(_ reason: String) -> any Error {
+        AutoencoderError("invalid autoencoder configuration JSON: \(reason)")
     }
 
     /// Decodes and validates the authors' `ddconfig` JSON with `embed_dim` and `scale_factor` given apart, as
@@ -142,31 +136,5 @@ public struct AutoencoderConfig: Codable, Sendable, Equatable {
         fields["scale_factor"] = scaleFactor
         let merged = try JSONSerialization.data(withJSONObject: fields)
         return try fromJSON(String(decoding: merged, as: UTF8.self))
-    }
-
-    /// The configuration as JSON in the authors' field names.
-    public func toJSON() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
-}
-
-/// A short description of a JSON decoding error: the field path and what was wrong.
-private func describe(_ error: DecodingError) -> String {
-    func path(_ context: DecodingError.Context) -> String {
-        let p = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-        return p.isEmpty ? "top level" : String(p.drop { $0 == "." })
-    }
-    switch error {
-    case .keyNotFound(let key, let context):
-        let at = path(context)
-        return "missing field \(key.stringValue)" + (at == "top level" ? "" : " in \(at)")
-    case .typeMismatch(_, let context), .valueNotFound(_, let context):
-        return "\(path(context)): \(context.debugDescription)"
-    case .dataCorrupted(let context):
-        return "\(path(context)): \(context.debugDescription)"
-    @unknown default:
-        return "\(error)"
     }
 }
