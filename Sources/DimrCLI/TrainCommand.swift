@@ -58,6 +58,8 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "EMA decay rate in [0, 1] (default: the recipe's).") var emaRate: Double?
     @Flag(inversion: .prefixedNo, help: "EMA decay min(rate, (1+n)/(10+n)), for short runs (default: the recipe's).") var emaWarmup: Bool?
     @Option(parsing: .unconditional, help: "Clip the gradient norm to this value; 0 = no clipping (default: the recipe's).") var gradClip: Double?
+    @Flag(help: "On resume, let --lr, --warmup, --weight-decay, --ema-rate, --ema-warmup and --grad-clip differ from the checkpoint's (e.g. a lower learning rate for the last steps): printed, and recorded in the checkpoints.")
+    var changeRecipe = false
     @Option(parsing: .unconditional, help: "Probability of dropping a label to the null class, in [0, 1].") var labelDrop: Double = 0.1
     @Flag(help: "Random horizontal flips.") var flip = false
     @Option(parsing: .unconditional, help: "Seed of data order, initialisation and noise.") var seed: UInt64 = 0
@@ -177,7 +179,7 @@ struct Train: ParsableCommand {
             run = try TrainingRun(directory: output, config: trainingConfig, keep: keep, device: device,
                                   command: CommandLine.arguments.joined(separator: " "),
                                   imageOptions: ImageLoadOptions(maxPixels: maxImagePixels, skipBadFiles: skipBadImages),
-                                  dataParallel: dataParallel, timeout: timeout)
+                                  dataParallel: dataParallel, timeout: timeout, allowingRecipeChanges: changeRecipe)
         } catch where ImageDecoder.isTooLarge(error) {
             throw CommandError("\(FileErrors.reason(error)) (--max-image-pixels raises the limit)")
         }
@@ -199,6 +201,7 @@ struct Train: ParsableCommand {
               + "gradient clip \(trainingConfig.gradClip.map { "\($0)" } ?? "off"), batch \(trainingConfig.batchSize), "
               + "\(precision) precision")
         if let from = run.resumedFrom { say("resuming from \(from) at step \(run.trainer.step)") }
+        for change in run.recipeChanges { say("recipe changed at step \(run.trainer.step) (--change-recipe): \(change)") }
         guard run.trainer.step < steps else {
             say("already at step \(run.trainer.step) of --steps \(steps); nothing to do")
             return

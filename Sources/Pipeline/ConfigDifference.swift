@@ -11,25 +11,37 @@ public enum ConfigDifference {
         "lossCoefficients": "--loss-coeffs", "beta1": "AdamW beta1", "beta2": "AdamW beta2",
     ]
 
+    /// The fields of the optimisation recipe: a resumed run may change these when asked (`dimr train
+    /// --change-recipe`), for instance to lower the learning rate for the last steps. They change how the
+    /// weights move from here on, not what the run is (model, data, data order, noise, batch).
+    public static let recipeFields: Set<String> = ["learningRate", "warmupSteps", "weightDecay", "emaRate", "emaWarmup", "gradClip"]
+
     /// One line per differing field, `--lr: 0.001 in the checkpoint, 0.0005 in this run`; empty when the runs match.
     ///
     /// The data set's kind is compared, its path is not (`DataIdentity` compares the data itself).
     public static func lines(saved: TrainingConfig, current: TrainingConfig) throws -> [String] {
-        var lines: [String] = []
+        try differences(saved: saved, current: current).map(\.line)
+    }
+
+    /// Each differing field with its line (as `lines`) and whether it belongs to the recipe (`recipeFields`).
+    public static func differences(saved: TrainingConfig, current: TrainingConfig) throws -> [(line: String, isRecipe: Bool)] {
+        var out: [(line: String, isRecipe: Bool)] = []
         if saved.dataset.kind != current.dataset.kind {
-            lines.append("--dataset: \(saved.dataset.kind) in the checkpoint, \(current.dataset.kind) in this run")
+            out.append(("--dataset: \(saved.dataset.kind) in the checkpoint, \(current.dataset.kind) in this run", false))
         }
         let old = try flatten(saved), new = try flatten(current)
         for key in Set(old.keys).union(new.keys).sorted() where old[key] != new[key] {
-            lines.append("\(label(key)): \(old[key] ?? "none") in the checkpoint, \(new[key] ?? "none") in this run")
+            out.append(("\(label(key)): \(old[key] ?? "none") in the checkpoint, \(new[key] ?? "none") in this run",
+                        recipeFields.contains(topLevel(key))))
         }
-        return lines
+        return out
     }
 
-    /// A field path as the user knows it: the option, or `model stage_configs[0].dim`.
+    static func topLevel(_ key: String) -> String { String(key.prefix { $0 != "[" && $0 != "." }) }
+
     static func label(_ key: String) -> String {
         if key.hasPrefix("model.") { return "model " + key.dropFirst(6) + " (--preset / --config)" }
-        let top = String(key.prefix { $0 != "[" && $0 != "." })
+        let top = topLevel(key)
         guard let option = optionNames[top] else { return key }
         return option + key.dropFirst(top.count)
     }

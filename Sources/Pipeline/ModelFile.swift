@@ -163,7 +163,7 @@ public struct ModelFile {
         }
         let kind: WeightsKind = hasEMA ? .ema : WeightsKind.ofExported(file.metadata["weights"])
         var metadata = ["config": config, "format": "dimr-weights/1", "weights": kind.rawValue]
-        for key in ["image_size", "null_class", "loss_coeffs", "step", "training", Trainer.classNamesKey] {
+        for key in ["image_size", "null_class", "loss_coeffs", "step", "training", Trainer.classNamesKey, Trainer.recipeChangesKey] {
             metadata[key] = file.metadata[key]
         }
         do {

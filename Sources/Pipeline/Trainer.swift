@@ -39,6 +39,9 @@ public final class Trainer {
     public var dataIdentity: DataIdentity?
     /// Class names in label order (saved in checkpoints, so `dimr sample --classes` takes names), when known.
     public var classNames: [String]?
+    /// The recipe changes made on resume (`restore(from:allowingRecipeChanges:)`), `step N: --lr: ... in the
+    /// checkpoint, ... in this run`, oldest first; saved in checkpoints, so a weight file tells how it was trained.
+    public private(set) var recipeChanges: [String] = []
     private let loss: TrainingLoss
     private let schedule: LinearWarmup
     private let noise: Generator
@@ -176,6 +179,8 @@ public final class Trainer {
     public static let dataKey = "data"
     /// Metadata key of the class names (a JSON array of strings, in label order).
     public static let classNamesKey = "class_names"
+    /// Metadata key of `recipeChanges` (a JSON array of strings).
+    public static let recipeChangesKey = "recipe_changes"
 
     /// Everything needed to resume, as tensors and string metadata.
     public func checkpoint() throws -> (tensors: [String: Tensor], metadata: [String: String]) {
@@ -198,20 +203,38 @@ public final class Trainer {
         ]
         if let dataIdentity { metadata[Self.dataKey] = String(decoding: try JSONEncoder().encode(dataIdentity), as: UTF8.self) }
         if let classNames { metadata[Self.classNamesKey] = String(decoding: try JSONEncoder().encode(classNames), as: UTF8.self) }
+        if !recipeChanges.isEmpty {
+            metadata[Self.recipeChangesKey] = String(decoding: try JSONEncoder().encode(recipeChanges), as: UTF8.self)
+        }
         return (tensors, metadata)
     }
 
     /// Restores the state saved by `checkpoint()`; what changes the run must match this run's: the
     /// configuration (data paths aside) and, when both are known, the data's identity.
     /// - Throws: `PipelineError` listing every differing field with both values.
-    public func restore(from file: SafeTensorsFile) throws {
+    ///
+    /// With `allowingRecipeChanges`, the optimisation recipe (`ConfigDifference.recipeFields`: learning rate,
+    /// warm-up, weight decay, EMA rate and warm-up, gradient clip) may differ: this run's values apply from the
+    /// restored step on, and the changes are returned and appended to `recipeChanges`.
+    /// - Returns: the recipe changes accepted (empty when none).
+    @discardableResult
+    public func restore(from file: SafeTensorsFile, allowingRecipeChanges: Bool = false) throws -> [String] {
         guard file.metadata[Self.formatKey] == Self.format else {
             throw PipelineError("\(file.path) is not a dimr training checkpoint (format \(file.metadata[Self.formatKey] ?? "missing"))")
         }
         guard let text = file.metadata["training"], let stepText = file.metadata["step"], let savedStep = Int(stepText), (0...(1 << 40)).contains(savedStep),
               let emaText = file.metadata["ema_updates"], let emaUpdates = Int(emaText), emaUpdates >= 0, emaUpdates <= savedStep
         else { throw PipelineError("\(file.path) lacks its training configuration or step count") }
-        var differences = try ConfigDifference.lines(saved: TrainingConfig.parse(text), current: config)
+        let all = try ConfigDifference.differences(saved: TrainingConfig.parse(text), current: config)
+        let accepted = allowingRecipeChanges ? all.filter(\.isRecipe).map(\.line) : []
+        var differences = allowingRecipeChanges ? all.filter { !$0.isRecipe }.map(\.line) : all.map(\.line)
+        var history: [String] = []
+        if let historyText = file.metadata[Self.recipeChangesKey] {
+            guard let saved = try? JSONDecoder().decode([String].self, from: Data(historyText.utf8)) else {
+                throw PipelineError("\(file.path) has unreadable recipe changes: \(historyText.prefix(200))")
+            }
+            history = saved
+        }
         if let dataText = file.metadata[Self.dataKey], let current = dataIdentity {
             guard let saved = try? JSONDecoder().decode(DataIdentity.self, from: Data(dataText.utf8)) else {
                 throw PipelineError("\(file.path) has an unreadable data identity: \(dataText.prefix(200))")
@@ -221,9 +244,11 @@ public final class Trainer {
             }
         }
         guard differences.isEmpty else {
+            let recipeHint = !allowingRecipeChanges && all.contains(where: \.isRecipe)
+                ? " (--change-recipe lets a resumed run change the recipe: --lr, --warmup, --weight-decay, --ema-rate, --ema-warmup, --grad-clip)" : ""
             throw PipelineError("\(file.path) was written by a run with another configuration:\n  "
                                 + differences.joined(separator: "\n  ")
-                                + "\nresume with the same options and data, or start a new output folder")
+                                + "\nresume with the same options and data, or start a new output folder" + recipeHint)
         }
         let tensors = try file.tensors()
         func section(_ prefix: String) -> [String: Tensor] {
@@ -238,6 +263,8 @@ public final class Trainer {
         try loader.restore(DataLoaderState(tensors: tensors, prefix: "loader."))
         try noise.setState(rng)
         step = savedStep
+        recipeChanges = history + accepted.map { "step \(savedStep): \($0)" }
+        return accepted
     }
 
     /// A model holding the EMA weights, in evaluation mode (for sampling).

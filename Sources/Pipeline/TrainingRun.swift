@@ -21,6 +21,8 @@ public final class TrainingRun {
     private let metrics: MetricsLog?
     /// Whether the run continued from a checkpoint, and from which.
     public let resumedFrom: String?
+    /// The recipe changes this resume made (`allowingRecipeChanges`), one line each; empty otherwise.
+    public private(set) var recipeChanges: [String] = []
     /// Image files left out of the data by `imageOptions.skipBadFiles`.
     public let skippedImages: [SkippedFile]
     /// The running mean of the recent losses (`loss_avg`), continued across resumes.
@@ -38,13 +40,14 @@ public final class TrainingRun {
     ///
     /// With `dataParallel`, rank 0 does all of the above and tells the other ranks which checkpoint it resumes from;
     /// they read that file (the output folder must be visible to every rank, e.g. on a shared file system), write
-    /// nothing, and every rank then starts from rank 0's state (`Trainer.join`).
+    /// nothing, and every rank then starts from rank 0's state (`Trainer.join`). With `allowingRecipeChanges`, a
+    /// resume may change the optimisation recipe (`Trainer.restore(from:allowingRecipeChanges:)`).
     /// - Throws: `PipelineError` when the folder is locked by another run or cannot be written, the data
     ///   cannot be loaded, or the checkpoint belongs to another run (naming each differing field); with
     ///   `dataParallel`, when the batch does not divide among the ranks or a rank cannot follow rank 0.
     public init(directory: String, config: TrainingConfig, keep: Int = 3, device: Device = .cpu,
                 command: String = "dimr train", imageOptions: ImageLoadOptions = ImageLoadOptions(),
-                dataParallel: DataParallel? = nil, timeout: Duration = .seconds(300)) throws {
+                dataParallel: DataParallel? = nil, timeout: Duration = .seconds(300), allowingRecipeChanges: Bool = false) throws {
         try config.validate()
         if let dataParallel { _ = try dataParallel.perRankBatch(config.batchSize) }
         self.directory = directory
@@ -108,7 +111,7 @@ public final class TrainingRun {
                 }
                 throw PipelineError("cannot resume: the newest checkpoint \(latest) is unreadable (\(error)); move it away to resume from the one before")
             }
-            try trainer.restore(from: file)
+            recipeChanges = try trainer.restore(from: file, allowingRecipeChanges: allowingRecipeChanges)
             if let window = file.metadata[Self.lossWindowKey] { lossMean = try RunningMean(decoding: window) }
             resumedFrom = latest
         } else {

@@ -71,6 +71,46 @@ private func trainArguments(_ p: (data: String, config: String, root: String), s
         #expect(other.error.contains("another configuration"))
     }
 
+    /// `--change-recipe`: a resume may lower the learning rate (and only the recipe), the change is printed, applied
+    /// from the restored step on, recorded in the checkpoints and carried by `dimr export`.
+    @Test func changeRecipeLetsAResumeChangeTheLearningRate() throws {
+        let p = try makeTinyProject()
+        #expect(try runDimr(trainArguments(p, steps: 2)).status == 0)
+        let lower = trainArguments(p, steps: 4).map { $0 == "1e-3" ? "2.5e-4" : $0 }
+        let refused = try runDimr(lower)
+        #expect(refused.status != 0)
+        #expect(refused.error.contains("--lr: 0.001 in the checkpoint, 0.00025 in this run") && refused.error.contains("--change-recipe"), "\(refused.error)")
+
+        // Not the recipe: still refused with the flag.
+        let seed = try runDimr(trainArguments(p, steps: 4, extra: ["--seed", "7", "--change-recipe"]))
+        #expect(seed.status != 0)
+        #expect(seed.error.contains("--seed: 0 in the checkpoint, 7 in this run"), "\(seed.error)")
+
+        let changed = try runDimr(lower + ["--change-recipe"])
+        #expect(changed.status == 0, "\(changed.error)")
+        #expect(changed.output.contains("recipe changed at step 2 (--change-recipe): --lr: 0.001 in the checkpoint, 0.00025 in this run"), "\(changed.output)")
+        let records = try String(contentsOfFile: p.root + "/run/metrics.jsonl", encoding: .utf8).split(separator: "\n").map { line in
+            try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
+        }
+        let rates = records.compactMap { record -> (Int, Double)? in
+            guard let step = record["step"] as? Int, let lr = record["lr"] as? Double else { return nil }
+            return (step, lr)
+        }
+        #expect(rates.map(\.0) == [1, 2, 3, 4])
+        // Warm-up of 2 steps: lr * min(k / 2, 1) at the k-th step from 0; the new rate from step 3 on.
+        #expect(rates.map(\.1) == [0, 5e-4, 2.5e-4, 2.5e-4])
+
+        let checkpoint = try SafeTensorsFile(path: p.root + "/run/checkpoints/step-00000004.safetensors")
+        #expect(checkpoint.metadata["recipe_changes"] == #"["step 2: --lr: 0.001 in the checkpoint, 0.00025 in this run"]"#)
+        // The checkpoint now holds the new recipe: resuming with it needs no flag, and the history stays.
+        #expect(try runDimr(trainArguments(p, steps: 6).map { $0 == "1e-3" ? "2.5e-4" : $0 }).status == 0)
+        let later = try SafeTensorsFile(path: p.root + "/run/checkpoints/step-00000006.safetensors")
+        #expect(later.metadata["recipe_changes"] == checkpoint.metadata["recipe_changes"])
+        let exported = p.root + "/exported.safetensors"
+        #expect(try runDimr(["export", p.root + "/run/checkpoints/step-00000006.safetensors", exported]).status == 0)
+        #expect(try SafeTensorsFile(path: exported).metadata["recipe_changes"] == checkpoint.metadata["recipe_changes"])
+    }
+
     @Test func badInputsAreClearErrors() throws {
         let missing = try runDimr(["sample", "/nonexistent/model.safetensors"])
         #expect(missing.status != 0)
