@@ -175,6 +175,9 @@ struct Train: ParsableCommand {
         let leader = dataParallel?.isLeader ?? true
         func say(_ text: String) { if leader { Console.line(text) } }
         let run: TrainingRun
+        let outputExisted = FileManager.default.fileExists(atPath: output)
+        // A refused run leaves no trace: an output folder it created holds only its lock.
+        defer { if !outputExisted && leader { OutputLock.removeIfUnused(output) } }
         do {
             run = try TrainingRun(directory: output, config: trainingConfig, keep: keep, device: device,
                                   command: CommandLine.arguments.joined(separator: " "),

@@ -47,6 +47,21 @@ public final class OutputLock {
         descriptor = -1
     }
 
+    /// Removes `folder` when it holds nothing but a lock file no process holds and empty folders: what a run
+    /// that was refused after creating its output folder leaves. Anything else, and a held lock, stay. Returns
+    /// whether it removed the folder.
+    @discardableResult
+    public static func removeIfUnused(_ folder: String) -> Bool {
+        let files = FileManager.default
+        guard holder(of: folder) == nil, let enumerator = files.enumerator(atPath: folder) else { return false }
+        while let item = enumerator.nextObject() as? String {
+            var isFolder: ObjCBool = false
+            guard files.fileExists(atPath: folder + "/" + item, isDirectory: &isFolder) else { return false }
+            if !isFolder.boolValue && item != fileName { return false }
+        }
+        return (try? files.removeItem(atPath: folder)) != nil
+    }
+
     /// The holder (as recorded in its lock file) of the lock of `folder` while a running process holds it,
     /// else nil. Only looks: creates no lock file, and a folder several readers probe at once stays free.
     public static func holder(of folder: String) -> String? {

@@ -137,7 +137,9 @@ import Torch
         #expect(unfinished.status != 0)
         #expect(unfinished.error.contains("unfinished extraction (4 of 8 images done"), "\(unfinished.error)")
         #expect(unfinished.error.contains("running the same dimr extract-latents command again"), "\(unfinished.error)")
-        #expect(!FileManager.default.fileExists(atPath: root + "/run-unfinished/checkpoints/step-00000001.safetensors"))
+        // A refused run leaves no output folder behind (it held only its lock), nor does the one refused while the extraction ran.
+        #expect(!FileManager.default.fileExists(atPath: root + "/run-unfinished"))
+        #expect(!FileManager.default.fileExists(atPath: root + "/run-while-running"))
 
         #expect(try runDimr(command).status == 0)
         // The index as written before `complete`, `skipped` and `partial` existed: complete when every file was processed.
