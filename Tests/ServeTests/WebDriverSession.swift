@@ -1,7 +1,10 @@
 import Foundation
 import TestSupport
 
-/// A W3C WebDriver session with headless Chromium through chromedriver, over plain HTTP + JSON (`LoopbackHTTP`).
+/// A W3C WebDriver session with headless Chromium through chromedriver, over plain HTTP + JSON.
+///
+/// The exchanges go through `RawConnection`: URLSession on Linux rejects chromedriver's header lines, which have no
+/// space after the colon (`Content-Length:250`: "Failed writing header").
 struct WebDriverSession {
     let driver: URL
     let id: String
@@ -43,7 +46,9 @@ struct WebDriverSession {
     static func call(_ driver: URL, _ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> Any? {
         let port = driver.port ?? 80
         let data = try body.map { try JSONSerialization.data(withJSONObject: $0) }
-        let answer = try await LoopbackHTTP.exchange(port: port, method: method, path: path, body: data)
+        var head = ["\(method) \(path) HTTP/1.1", "Host: 127.0.0.1:\(port)"]
+        if data != nil { head.append("Content-Type: application/json") }
+        let answer = try await RawConnection.exchange(port: port, head, body: data, seconds: 120)
         let object = try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
         guard answer.status == 200 else {
             throw TestFailure("WebDriver \(method) \(path) failed: \(String(decoding: answer.body, as: UTF8.self))")
