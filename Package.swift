@@ -9,11 +9,27 @@ let torchInclude = "\(libtorch)/include"
 let torchLib = "\(libtorch)/lib"
 // A CUDA build links torch_cuda too; set DIMR_CUDA=1 when building against such a libtorch.
 let cuda = ProcessInfo.processInfo.environment["DIMR_CUDA"] == "1"
+// DIMR_NCCL=1 (with DIMR_CUDA=1; scripts/build-cuda.sh sets both) compiles the NCCL process group into the shim.
+// It needs the CUDA runtime, cuBLAS, cuSPARSE, cuSOLVER and NCCL headers: $DIMR_CUDA_INCLUDE, a list of folders
+// separated by ':' (default: NVIDIA's wheels unpacked beside libtorch, as pip installs them: ../nvidia/*/include).
+let nccl = cuda && ProcessInfo.processInfo.environment["DIMR_NCCL"] == "1"
+let cudaIncludes = (ProcessInfo.processInfo.environment["DIMR_CUDA_INCLUDE"]
+    ?? "\(libtorch)/../nvidia/cu13/include:\(libtorch)/../nvidia/nccl/include").split(separator: ":").map(String.init)
+let ncclFlags = nccl ? ["-DDIMR_NCCL"] + cudaIncludes.map { "-I\($0)" } : []
+
+// DIMR_STATIC_CODECS=1 (scripts/build-cuda.sh sets it) links libpng and libjpeg from their static archives, for
+// machines without Debian's libpng16.so.16 and libjpeg.so.62 (e.g. the GPU machines the CUDA build is for).
+let staticCodecs = ProcessInfo.processInfo.environment["DIMR_STATIC_CODECS"] == "1"
+let codecLinker: [LinkerSetting] = staticCodecs
+    ? [.unsafeFlags(["-Xlinker", "-l:libpng16.a", "-Xlinker", "-l:libjpeg.a"]), .linkedLibrary("z"), .linkedLibrary("m")]
+    : [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+
+// torch_cuda registers the CUDA kernels, so it is linked although nothing names it; the NCCL group names c10_cuda.
+let cudaLinker = cuda ? ["-Xlinker", "--no-as-needed", "-ltorch_cuda", "-Xlinker", "--as-needed",
+                         "-Xlinker", "--allow-shlib-undefined"] + (nccl ? ["-lc10_cuda"] : []) : []
 
 let torchLinker: [LinkerSetting] = [
-    .unsafeFlags(["-L\(torchLib)", "-Xlinker", "-rpath", "-Xlinker", torchLib]
-        + (cuda ? ["-Xlinker", "--no-as-needed", "-ltorch_cuda", "-Xlinker", "--as-needed",
-                   "-Xlinker", "--allow-shlib-undefined"] : [])),
+    .unsafeFlags(["-L\(torchLib)", "-Xlinker", "-rpath", "-Xlinker", torchLib] + cudaLinker),
     .linkedLibrary("torch_cpu"),
     .linkedLibrary("c10"),
 ]
@@ -46,7 +62,7 @@ let package = Package(
             name: "CTorch",
             cxxSettings: [
                 .unsafeFlags(["-I\(torchInclude)", "-I\(torchInclude)/torch/csrc/api/include",
-                              "-D_GLIBCXX_USE_CXX11_ABI=1", "-O2", "-w"]),
+                              "-D_GLIBCXX_USE_CXX11_ABI=1", "-O2", "-w"] + ncclFlags),
             ],
             linkerSettings: torchLinker
         ),
@@ -59,7 +75,7 @@ let package = Package(
         .target(name: "Diffusion", dependencies: ["Torch"]),
         .systemLibrary(name: "CZlibShim", path: "Sources/CZlibShim"),
         // libpng and libjpeg-turbo (Debian's libpng-dev, libjpeg62-turbo-dev) behind a small C shim.
-        .target(name: "CImageCodecs", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
+        .target(name: "CImageCodecs", linkerSettings: codecLinker),
         .target(name: "Datasets", dependencies: ["Torch", "CImageCodecs", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // Feature networks (FID Inception-v3, the Fashion-MNIST classifier) and the metrics (FID, sFID, IS, precision/recall).
         .target(name: "Evaluation", dependencies: ["Torch", "NN"]),

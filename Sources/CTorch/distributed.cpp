@@ -1,5 +1,6 @@
 // Data-parallel plumbing on c10d, the engine of torch.distributed: a TCPStore for the rendezvous and a Gloo
-// process group for the collectives, both compiled into libtorch_cpu.
+// process group for the collectives, both compiled into libtorch_cpu. The collectives below go through
+// c10d::Backend, so they serve the NCCL group of nccl.cpp (CUDA builds) as well.
 //
 // ProcessGroupGloo.hpp includes gloo's own headers, which the PyTorch wheel lacks; Debian's libgloo-dev provides
 // them (scripts/setup.sh installs it). Nothing of gloo is linked from Debian: this file only names gloo types
@@ -30,12 +31,23 @@ std::string key_string(const char *key) {
   return std::string(key);
 }
 
-// Runs the collective `launch` over buckets of `tensors` (consecutive tensors of one dtype, at most `cap`
-// bytes per bucket unless a single tensor is larger), packing each bucket into one flat tensor; `finish`
-// unpacks a completed bucket.
+// Checks that a collective of a group on `device` can take `t`: Gloo (CPU) takes CPU tensors; NCCL takes tensors on
+// its CUDA device, and CPU tensors, which are copied there and back.
+void check_device(const at::Tensor &t, const at::Device &device) {
+  if (device.is_cpu()) {
+    if (!t.device().is_cpu()) throw std::invalid_argument("the Gloo process group takes CPU tensors, got one on " + t.device().str());
+  } else if (!t.device().is_cpu() && t.device() != device) {
+    throw std::invalid_argument("the NCCL process group on " + device.str() + " takes tensors on " + device.str() +
+                                " (or CPU tensors), got one on " + t.device().str());
+  }
+}
+
+// Runs the collective `launch` over buckets of `tensors` (consecutive tensors of one dtype and device, at most
+// `cap` bytes per bucket unless a single tensor is larger), packing each bucket into one flat tensor on the group's
+// `device`; `finish` unpacks a completed bucket.
 template <typename Launch, typename Finish>
 void bucketed(const std::vector<at::Tensor> &tensors, int64_t cap, Launch launch, Finish finish,
-              std::chrono::milliseconds timeout) {
+              std::chrono::milliseconds timeout, const at::Device &device) {
   struct Pending {
     std::vector<at::Tensor> members;
     at::Tensor flat;
@@ -50,6 +62,7 @@ void bucketed(const std::vector<at::Tensor> &tensors, int64_t cap, Launch launch
     flats.reserve(members.size());
     for (auto &m : members) flats.push_back(m.detach().reshape({-1}));
     at::Tensor flat = at::cat(flats);
+    if (flat.device() != device) flat = flat.to(device);
     std::vector<at::Tensor> io{flat};
     auto work = launch(io);
     pending.push_back(Pending{std::move(members), flat, work});
@@ -58,9 +71,12 @@ void bucketed(const std::vector<at::Tensor> &tensors, int64_t cap, Launch launch
   };
   for (const auto &t : tensors) {
     if (!t.defined()) throw std::invalid_argument("undefined tensor in a collective");
-    if (!t.device().is_cpu()) throw std::invalid_argument("the Gloo process group takes CPU tensors");
+    check_device(t, device);
     int64_t size = t.numel() * static_cast<int64_t>(t.element_size());
-    if (!members.empty() && (members.front().scalar_type() != t.scalar_type() || bytes + size > cap)) flush();
+    const at::Tensor &first = members.empty() ? t : members.front();
+    if (!members.empty() && (first.scalar_type() != t.scalar_type() || first.device() != t.device() || bytes + size > cap)) {
+      flush();
+    }
     members.push_back(t);
     bytes += size;
   }
@@ -146,11 +162,20 @@ ct_process_group ct_process_group_gloo(ct_store s, const char *key_prefix, int r
     }
     options->threads = threads;
     auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, options);
-    return new ct_process_group_s{std::move(group), timeout};
+    return new ct_process_group_s{std::move(group), timeout, at::Device(at::kCPU)};
   })
 }
 
-void ct_process_group_free(ct_process_group pg) { delete pg; }
+void ct_process_group_free(ct_process_group pg) {
+  if (pg == nullptr) return;
+  if (pg->device.is_cuda()) {  // NCCL: stop its watchdog and release the communicator before the group goes
+    try {
+      pg->group->shutdown();
+    } catch (...) {
+    }
+  }
+  delete pg;
+}
 
 int ct_process_group_allreduce(ct_process_group pg, const ct_tensor *ts, int n, double scale, int64_t bucket_bytes) {
   CT_STATUS({
@@ -168,7 +193,7 @@ int ct_process_group_allreduce(ct_process_group pg, const ct_tensor *ts, int n, 
         [&](at::Tensor &target, const at::Tensor &sum) {
           if (scale == 1.0) target.copy_(sum); else target.copy_(sum.mul(scale));
         },
-        group.timeout);
+        group.timeout, group.device);
   })
 }
 
@@ -183,7 +208,7 @@ int ct_process_group_broadcast(ct_process_group pg, const ct_tensor *ts, int n, 
     options.rootRank = root;
     bucketed(
         tensors, bucket_bytes, [&](std::vector<at::Tensor> &io) { return group.group->broadcast(io, options); },
-        [&](at::Tensor &target, const at::Tensor &value) { target.copy_(value); }, group.timeout);
+        [&](at::Tensor &target, const at::Tensor &value) { target.copy_(value); }, group.timeout, group.device);
   })
 }
 

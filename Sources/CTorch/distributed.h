@@ -14,7 +14,9 @@
 struct ct_store_s {
   c10::intrusive_ptr<c10d::TCPStore> store;
 };
+// A Gloo group (device CPU) or an NCCL group (device: its CUDA device, see nccl.cpp), used through c10d::Backend.
 struct ct_process_group_s {
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<c10d::Backend> group;
   std::chrono::milliseconds timeout;
+  at::Device device;
 };

@@ -3,6 +3,7 @@
 // on each parameter copies its gradient into its bucket as soon as autograd has it, and a bucket whose gradients
 // are all in is reduced at once, in the background, while backward goes on. Buckets are launched strictly in
 // index order, so every rank issues the same collectives in the same order whatever order its hooks run in.
+// The group is Gloo (CPU parameters) or NCCL (parameters on its CUDA device; the buckets live there too).
 #include "distributed.h"
 
 #include <chrono>
@@ -21,8 +22,9 @@ struct Bucket {
 };
 
 struct SyncState {
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<c10d::Backend> group;
   std::chrono::milliseconds timeout;
+  at::Device device = at::Device(at::kCPU);
   std::vector<at::Tensor> params;
   std::vector<size_t> bucket_of, slot_of;
   std::vector<bool> arrived;
@@ -72,6 +74,7 @@ ct_grad_sync ct_grad_sync_new(ct_process_group pg, const ct_tensor *params, int 
     auto state = std::make_shared<SyncState>();
     state->group = pg->group;
     state->timeout = pg->timeout;
+    state->device = pg->device;
     state->params = list(params, n);
     size_t count = state->params.size();
     state->bucket_of.assign(count, 0);
@@ -80,8 +83,10 @@ ct_grad_sync ct_grad_sync_new(ct_process_group pg, const ct_tensor *params, int 
     int64_t bytes = 0;
     for (size_t k = count; k-- > 0;) {
       const at::Tensor &p = state->params[k];
-      if (!p.device().is_cpu() || !at::isFloatingType(p.scalar_type()) || !p.requires_grad() || !p.is_leaf()) {
-        throw std::invalid_argument("gradient averaging takes floating-point CPU leaf tensors that require gradients");
+      if (p.device() != state->device || !at::isFloatingType(p.scalar_type()) || !p.requires_grad() || !p.is_leaf()) {
+        throw std::invalid_argument("gradient averaging over a " + std::string(state->device.is_cpu() ? "Gloo" : "NCCL") +
+                                    " group takes floating-point leaf tensors on " + state->device.str() +
+                                    " that require gradients (got one on " + p.device().str() + ")");
       }
       int64_t size = p.numel() * static_cast<int64_t>(p.element_size());
       bool fresh = state->buckets.empty() || bytes + size > bucket_bytes ||
@@ -159,11 +164,15 @@ int ct_grad_sync_finish(ct_grad_sync s, double scale, double *wait_seconds) {
     at::Tensor used = at::zeros({static_cast<int64_t>(st.params.size())}, at::kFloat);
     auto flags = used.accessor<float, 1>();
     for (size_t k = 0; k < st.params.size(); k++) flags[k] = st.arrived[k] ? 1.0f : 0.0f;
+    if (!st.device.is_cpu()) used = used.to(st.device);
     std::vector<at::Tensor> io{used};
     auto counted = st.group->allreduce(io, c10d::AllreduceOptions());
     auto started = std::chrono::steady_clock::now();
     for (auto &b : st.buckets) b.work->wait(st.timeout);
     counted->wait(st.timeout);
+    // NCCL's wait only orders this thread's stream after the reductions: copying the counts to the CPU waits for
+    // them all, so the time measured is the communication backward did not hide, as with Gloo.
+    if (!st.device.is_cpu()) used = used.to(at::kCPU);
     auto users = used.accessor<float, 1>();
     if (wait_seconds != nullptr) {
       *wait_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

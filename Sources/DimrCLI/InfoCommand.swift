@@ -41,6 +41,8 @@ struct Info: ParsableCommand {
             print("libtorch: \(Torch.version)")
             print("threads: \(Torch.numThreads)")
             print("cuda: \(Torch.cudaAvailable ? "available, \(Torch.cudaDeviceCount) device(s)" : "not available")")
+            print("data parallel: Gloo (cpu)" + (ProcessGroup.ncclVersion.map { ", NCCL \($0) (cuda)" }
+                                                   ?? "; no NCCL in this build (scripts/build-cuda.sh makes one with it)"))
         }
     }
 }

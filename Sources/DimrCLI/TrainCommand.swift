@@ -20,9 +20,10 @@ struct Train: ParsableCommand {
         Fashion-MNIST by its contents); a changed option that changes the run is refused, naming it. \
         One run at a time may use an output folder (OUTPUT/.dimr.lock).
 
-        Data parallelism (CPU, Gloo): --nproc N starts N processes on this machine; under torchrun or a Slurm \
+        Data parallelism (Gloo on the CPU; NCCL with --device cuda, one GPU per process, cuda:LOCAL_RANK, in a dimr \
+        built by scripts/build-cuda.sh): --nproc N starts N processes on this machine; under torchrun or a Slurm \
         wrapper each process reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT (GLOO_SOCKET_IFNAME \
-        picks the network interface). --batch-size is the global batch, split evenly among the processes; the \
+        picks Gloo's network interface). --batch-size is the global batch, split evenly among the processes; the \
         results match one process at the same batch. Rank 0 writes checkpoints, logs and grids; every rank must \
         see the output folder to resume.
 
@@ -112,7 +113,9 @@ struct Train: ParsableCommand {
             guard batchSize % nproc == 0 else {
                 throw ValidationError("--batch-size \(batchSize) (the global batch) does not divide among --nproc \(nproc) processes; give a multiple of \(nproc)")
             }
-            guard device == "cpu" else { throw ValidationError("--nproc runs CPU processes (Gloo); --device \(device) is not supported with it") }
+            guard device == "cpu" || device == "cuda" else {
+                throw ValidationError("--nproc gives rank k the GPU cuda:k (NCCL); give --device cuda (or cpu), not --device \(device)")
+            }
             guard ProcessInfo.processInfo.environment["WORLD_SIZE"] == nil else {
                 throw ValidationError("--nproc starts its own processes; it cannot be used under a launcher that sets WORLD_SIZE")
             }
@@ -158,7 +161,7 @@ struct Train: ParsableCommand {
     /// Trains in this process: alone, or as one rank of a job described by the environment.
     private func train() throws {
         OptionChecks.applyThreads(threads)
-        let device = try OptionChecks.device(device)
+        var device = try OptionChecks.device(device)
         let (trainingConfig, recipe) = try makeConfig()
         let options = runOptions()
         Interrupt.install()
@@ -168,7 +171,9 @@ struct Train: ParsableCommand {
             guard trainingConfig.batchSize % environment.worldSize == 0 else {
                 throw ValidationError("--batch-size \(batchSize) (the global batch) does not divide among WORLD_SIZE \(environment.worldSize) processes")
             }
-            let rank = DataParallel(group: try environment.join(timeout: timeout), keyPrefix: environment.keyPrefix)
+            // CPU: Gloo; CUDA: NCCL on the GPU of this process's LOCAL_RANK.
+            device = try environment.device(for: device, indexGiven: self.device.hasPrefix("cuda:"))
+            let rank = DataParallel(group: try environment.join(timeout: timeout, device: device), keyPrefix: environment.keyPrefix)
             rank.bucketBytes = max(1, Int(bucketMb * 1_048_576))
             dataParallel = rank
         }
@@ -212,7 +217,9 @@ struct Train: ParsableCommand {
         let firstStep = run.trainer.step
         let started = Date()
         if let dataParallel {
-            say("data parallel: \(dataParallel.worldSize) processes x \(trainingConfig.batchSize / dataParallel.worldSize) images (Gloo)")
+            let group = dataParallel.group
+            say("data parallel: \(dataParallel.worldSize) processes x \(trainingConfig.batchSize / dataParallel.worldSize) images "
+                + "(\(group.backend.rawValue)\(group.device == .cpu ? "" : ", rank 0 on \(group.device)"))")
         }
         let losses = try run.run(options, progress: leader)
         let seconds = Date().timeIntervalSince(started)

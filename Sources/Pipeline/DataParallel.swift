@@ -6,7 +6,7 @@ import Torch
 /// its own contiguous shard of it, and the gradients are averaged across ranks with allreduce, so that every rank
 /// takes the same optimizer and EMA step as one process on the whole batch would.
 public final class DataParallel {
-    /// The process group (Gloo).
+    /// The process group (Gloo on the CPU, NCCL on a GPU).
     public let group: ProcessGroup
     /// Gradient buckets of at most this many bytes, each reduced as soon as it is packed.
     public var bucketBytes = ProcessGroup.defaultBucketBytes

@@ -69,11 +69,24 @@ public struct DistributedEnvironment: Sendable, Equatable {
     /// Whether the store's host is this machine's loopback.
     var isLoopback: Bool { masterAddress == "localhost" || masterAddress.hasPrefix("127.") || masterAddress == "::1" }
 
-    /// Meets the other ranks through the rendezvous store and forms the Gloo process group; collectives then fail
-    /// after `timeout`.
-    /// - Throws: `PipelineError` naming the store's address when it cannot be reached or bound, and the ranks that
-    ///   did not join within `timeout`.
-    public func join(timeout: Duration, threads: Int = 2) throws -> ProcessGroup {
+    /// The device this rank trains on when `--device` asks for `requested`: the CPU stays the CPU; CUDA means the GPU
+    /// numbered by this process's LOCAL_RANK (one GPU per process, as torchrun jobs are laid out). `indexGiven` says
+    /// whether the index was written (`cuda:N`); it must then be LOCAL_RANK.
+    /// - Throws: `PipelineError` when a written index differs from LOCAL_RANK.
+    public func device(for requested: Device, indexGiven: Bool) throws -> Device {
+        guard case .cuda(let index) = requested else { return requested }
+        guard !indexGiven || index == localRank else {
+            throw PipelineError("rank \(rank): --device cuda:\(index) is not this process's GPU: each process of a data-parallel run "
+                                + "uses the GPU of its LOCAL_RANK (\(localRank), so cuda:\(localRank)); give --device cuda")
+        }
+        return .cuda(localRank)
+    }
+
+    /// Meets the other ranks through the rendezvous store and forms the process group: Gloo when `device` is the CPU,
+    /// NCCL on `device` when it is a GPU (see `device(for:indexGiven:)`). Collectives then fail after `timeout`.
+    /// - Throws: `PipelineError` naming the store's address when it cannot be reached or bound, the ranks that
+    ///   did not join within `timeout`, and why NCCL could not be used (a dimr built without it, a missing GPU).
+    public func join(timeout: Duration, threads: Int = 2, device: Device = .cpu) throws -> ProcessGroup {
         let hosts = rank == 0 && !storeHostedByLauncher
         let store: DistributedStore
         do {
@@ -102,6 +115,14 @@ public struct DistributedEnvironment: Sendable, Equatable {
                                          : missing.map(String.init).joined(separator: ", ")
             throw PipelineError("rank \(rank): rank\(missing.count > 1 ? "s" : "") \(list) of WORLD_SIZE \(worldSize) did not join "
                                 + "the rendezvous at \(masterAddress):\(masterPort) within \(timeout)")
+        }
+        if case .cuda(let index) = device {
+            do {
+                return try ProcessGroup(ncclStore: store, keyPrefix: keyPrefix + "nccl/", rank: rank, size: worldSize,
+                                        deviceIndex: index, timeout: timeout)
+            } catch let error as TorchError {
+                throw PipelineError("rank \(rank): forming the NCCL process group on \(device) failed: \(error.message.prefix(400))")
+            }
         }
         let transport: ProcessGroup.Transport = interface.map { .interface($0) } ?? (isLoopback ? .address("127.0.0.1") : .hostname)
         do {

@@ -133,12 +133,14 @@ public final class Trainer {
 
     /// Makes this trainer one rank of `dataParallel`: checks that every rank stands at the same step with the same
     /// data and random states, then copies rank 0's weights, buffers, EMA and optimizer moments to every rank.
-    /// - Throws: `PipelineError` when the global batch does not divide among the ranks, the device is not the CPU,
-    ///   the ranks' states differ (naming both), or a peer fails.
+    /// - Throws: `PipelineError` when the global batch does not divide among the ranks, the model is not on the group's
+    ///   device (the CPU for Gloo, this rank's GPU for NCCL), the ranks' states differ (naming both), or a peer fails.
     public func join(_ dataParallel: DataParallel, timeout: Duration) throws {
         _ = try dataParallel.perRankBatch(config.batchSize)
-        guard device == .cpu else {
-            throw PipelineError("data-parallel training runs on the CPU (Gloo); --device \(device) with several processes is not supported")
+        let group = dataParallel.group
+        guard device == group.device else {
+            throw PipelineError("the model is on \(device) but this rank's \(group.backend.rawValue) process group communicates on "
+                                + "\(group.device): a data-parallel rank trains on its group's device (Gloo: cpu; NCCL: its GPU)")
         }
         var summary = "step \(step), \(ema.updateCount) EMA updates, \(loader.count) images"
         var hash = Fingerprint()

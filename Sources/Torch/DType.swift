@@ -103,7 +103,8 @@ public enum Device: Sendable, Equatable, Hashable, CustomStringConvertible {
     func validate() throws {
         if case .cuda(let i) = self {
             guard Torch.cudaAvailable else {
-                throw TorchError("CUDA was requested but the libtorch in use has no CUDA support or sees no GPU (libtorch \(Torch.version))")
+                throw TorchError("CUDA device \(self) was requested but the libtorch in use has no CUDA support or sees no GPU "
+                                 + "(libtorch \(Torch.version))")
             }
             guard i < Torch.cudaDeviceCount else {
                 throw TorchError("CUDA device \(i) requested but only \(Torch.cudaDeviceCount) visible")

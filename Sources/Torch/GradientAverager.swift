@@ -10,8 +10,8 @@ public final class GradientAverager: @unchecked Sendable {
     public let group: ProcessGroup
     private let parameters: [Tensor]
 
-    /// Hooks `parameters` (float CPU leaf tensors requiring gradients) for averaging over `group` in buckets of
-    /// at most `bucketBytes`.
+    /// Hooks `parameters` (float leaf tensors requiring gradients, on `group.device`) for averaging over `group` in
+    /// buckets of at most `bucketBytes`.
     /// - Throws: `TorchError` for a parameter of another kind or a bucket size below 1.
     public init(group: ProcessGroup, parameters: [Tensor], bucketBytes: Int = ProcessGroup.defaultBucketBytes) throws {
         guard bucketBytes >= 1 else { throw TorchError("bucket size must be positive, got \(bucketBytes)") }

@@ -1,7 +1,8 @@
 import CTorch
 
-/// The processes of a data-parallel job and their collectives: c10d's Gloo process group
-/// (`torch.distributed.new_group(backend="gloo")`), on CPU tensors.
+/// The processes of a data-parallel job and their collectives: c10d's Gloo process group on CPU tensors
+/// (`torch.distributed.new_group(backend="gloo")`), or its NCCL process group on one GPU per process
+/// (`backend="nccl"`; only in a dimr built by scripts/build-cuda.sh, see `ncclVersion`).
 ///
 /// Every process must call the same collectives in the same order.
 public final class ProcessGroup: @unchecked Sendable {
@@ -12,6 +13,28 @@ public final class ProcessGroup: @unchecked Sendable {
     public let size: Int
     /// The store the group met through (kept alive with the group).
     public let store: DistributedStore
+    /// The library carrying the collectives.
+    public let backend: Backend
+    /// Where the collectives' tensors live: the CPU (Gloo) or this process's GPU (NCCL).
+    public let device: Device
+
+    /// The collective libraries of c10d this package uses.
+    public enum Backend: String, Sendable, Equatable {
+        /// Gloo, on CPU tensors (in every libtorch).
+        case gloo = "Gloo"
+        /// NCCL, on CUDA tensors (CUDA builds of dimr only).
+        case nccl = "NCCL"
+    }
+
+    /// The version of NCCL this dimr was compiled with (e.g. "2.28.9"), or nil when it was built without NCCL
+    /// (the default build; scripts/build-cuda.sh makes one with it).
+    public static var ncclVersion: String? {
+        let code = Int(ct_nccl_version())
+        guard code > 0 else { return nil }
+        // NCCL_VERSION(X, Y, Z) is X * 1000 + Y * 100 + Z before 2.9 and X * 10000 + Y * 100 + Z since.
+        return code >= 20900 ? "\(code / 10000).\(code % 10000 / 100).\(code % 100)"
+                             : "\(code / 1000).\(code % 1000 / 100).\(code % 100)"
+    }
     /// The default bucket of the collectives on many tensors: 25 MiB, as `DistributedDataParallel`'s.
     public static let defaultBucketBytes = 25 << 20
 
@@ -49,13 +72,38 @@ public final class ProcessGroup: @unchecked Sendable {
         self.rank = rank
         self.size = size
         self.store = store
+        backend = .gloo
+        device = .cpu
+    }
+
+    /// Joins the NCCL group of `size` processes meeting through `store` (under `keyPrefix` there, when not empty), as
+    /// `rank`, on CUDA device `deviceIndex` of this machine, which becomes the process's current CUDA device. Returns
+    /// once the NCCL communicator is formed; collectives time out after `timeout` (NCCL's watchdog then stops the process).
+    /// - Throws: `TorchError` when this dimr was built without NCCL, the device does not exist, the rank is outside
+    ///   0..<size, or NCCL cannot form the group.
+    public init(ncclStore store: DistributedStore, keyPrefix: String = "", rank: Int, size: Int, deviceIndex: Int,
+                timeout: Duration) throws {
+        guard size >= 1, (0..<size).contains(rank) else { throw TorchError("rank \(rank) is outside a group of \(size) processes") }
+        guard size <= Int(Int32.max), (0...Int(Int32.max)).contains(deviceIndex) else { throw TorchError("group size or device out of range") }
+        let ms = DistributedStore.milliseconds(timeout)
+        guard ms > 0 else { throw TorchError("collective timeout must be positive, got \(timeout)") }
+        guard let h = ct_process_group_nccl(store.handle, keyPrefix, Int32(rank), Int32(size), Int32(deviceIndex), ms) else {
+            throw TorchError.last()
+        }
+        handle = h
+        self.rank = rank
+        self.size = size
+        self.store = store
+        backend = .nccl
+        device = .cuda(deviceIndex)
     }
 
     deinit { ct_process_group_free(handle) }
 
     /// Sums each tensor across the processes, in place, then multiplies it by `scale` (1 / size: the mean).
     /// Tensors are packed into buckets of at most `bucketBytes`, whose reductions run concurrently.
-    /// - Parameter tensors: contiguous floating-point CPU tensors, the same shapes in the same order on every process.
+    /// - Parameter tensors: contiguous floating-point tensors, the same shapes in the same order on every process:
+    ///   on the CPU for Gloo; on the group's GPU for NCCL, or on the CPU (copied to the GPU and back).
     /// - Throws: `TorchError` on a wrong tensor, a lost peer or a timeout.
     public func allReduceSum(_ tensors: [Tensor], scale: Double = 1, bucketBytes: Int = ProcessGroup.defaultBucketBytes) throws {
         guard bucketBytes >= 1 else { throw TorchError("bucket size must be positive, got \(bucketBytes)") }

@@ -178,6 +178,26 @@ import Torch
         #expect(noPort.error.contains("MASTER_PORT is not set"), "\(noPort.error)")
     }
 
+    @Test("--device cuda in a data-parallel run: NCCL on cuda:LOCAL_RANK; another index is refused; no NCCL or GPU is named")
+    func cudaDevice() throws {
+        let root = try tinyFolderCopy()
+        let wrongIndex = try runDimr(arguments(output: "OUT", steps: 1, extra: ["--nproc", "2", "--device", "cuda:1"]), directory: root)
+        #expect(wrongIndex.status != 0)
+        #expect(wrongIndex.error.contains("--nproc gives rank k the GPU cuda:k (NCCL); give --device cuda"), "\(wrongIndex.error)")
+        let store = try DistributedStore(host: "127.0.0.1", port: 0, isServer: true, timeout: .seconds(30))
+        let environment = ["RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1",
+                           "MASTER_PORT": String(store.port), "DIMR_LAUNCHER_STORE": "1"]
+        let notLocal = try runDimr(arguments(output: "OUT", steps: 1, extra: ["--device", "cuda:1"]), environment: environment, directory: root)
+        #expect(notLocal.status == 1)
+        #expect(notLocal.error.contains("rank 0: --device cuda:1 is not this process's GPU"), "\(notLocal.error)")
+        guard ProcessGroup.ncclVersion == nil || !Torch.cudaAvailable else { return }  // a GPU with NCCL would train
+        let run = try runDimr(arguments(output: "OUT", steps: 1, extra: ["--device", "cuda"]), environment: environment, directory: root)
+        #expect(run.status == 1)
+        let expected = ProcessGroup.ncclVersion == nil ? "this dimr was built without CUDA/NCCL; build with scripts/build-cuda.sh"
+                                                       : "no CUDA device cuda:0"
+        #expect(run.error.contains("forming the NCCL process group on cuda:0 failed") && run.error.contains(expected), "\(run.error)")
+    }
+
     /// The children of `pid` with the RANK of their environment (Linux /proc).
     static func children(of pid: Int32) -> [(pid: Int32, rank: Int)] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []

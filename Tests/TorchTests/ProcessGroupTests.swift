@@ -110,6 +110,30 @@ struct ProcessGroupTests {
         }
     }
 
+    @Test("NCCL: a build without it says how to get one; with it but no GPU, the missing device is named")
+    func ncclGroup() throws {
+        let store = try DistributedStore(host: "127.0.0.1", port: 0, isServer: true, timeout: .seconds(5))
+        let expected: String
+        if ProcessGroup.ncclVersion == nil {
+            expected = "this dimr was built without CUDA/NCCL; build with scripts/build-cuda.sh"
+        } else if !Torch.cudaAvailable {
+            expected = "no CUDA device cuda:0"
+        } else {  // a GPU and NCCL: one rank sums a CUDA tensor and a CPU one (staged through the GPU)
+            let group = try ProcessGroup(ncclStore: store, rank: 0, size: 1, deviceIndex: 0, timeout: .seconds(30))
+            #expect(group.backend == .nccl && group.device == .cuda(0))
+            let (a, b) = (try Tensor([Float](repeating: 2, count: 3)).to(device: .cuda(0)), try Tensor([Double](repeating: 3, count: 2)))
+            try group.allReduceSum([a, b], scale: 0.5)
+            #expect(try a.to(device: .cpu).toArray(Float.self) == [1, 1, 1] && b.toArray(Double.self) == [1.5, 1.5])
+            return
+        }
+        do {
+            _ = try ProcessGroup(ncclStore: store, rank: 0, size: 1, deviceIndex: 0, timeout: .seconds(5))
+            Issue.record("an NCCL group formed without NCCL or a GPU")
+        } catch let error as TorchError {
+            #expect(error.message.contains(expected), "\(error.message)")
+        }
+    }
+
     @Test("bad ranks, ports and timeouts are refused by name")
     func badArguments() throws {
         let store = try DistributedStore(host: "127.0.0.1", port: 0, isServer: true, timeout: .seconds(5))

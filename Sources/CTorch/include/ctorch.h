@@ -257,7 +257,7 @@ ct_tensor ct_diagonal(ct_tensor a, int64_t offset, int64_t dim1, int64_t dim2);
 // torch.eye(n).
 ct_tensor ct_eye(int64_t n, int dtype, int dev_type, int dev_index);
 
-// ---- distributed (c10d: TCPStore rendezvous, Gloo process group) ----
+// ---- distributed (c10d: TCPStore rendezvous, Gloo or NCCL process group) ----
 typedef struct ct_store_s *ct_store;
 typedef struct ct_process_group_s *ct_process_group;
 // A c10d::TCPStore at host:port. The server (is_server != 0) listens there (port 0: a free port, read it with
@@ -281,16 +281,26 @@ int ct_store_add(ct_store s, const char *key, int64_t delta, int64_t *value);
 // key_prefix puts the group's keys under it in the store (c10d::PrefixStore), apart from another group's.
 ct_process_group ct_process_group_gloo(ct_store s, const char *key_prefix, int rank, int size, const char *interface,
                                        const char *hostname, int64_t timeout_ms, int threads);
+// A c10d::ProcessGroupNCCL of `size` ranks rendezvousing through s (under key_prefix, as for Gloo), on CUDA device
+// `device` of this machine, which becomes the current device of the calling thread; the NCCL communicator is
+// created before this returns (every rank must call it). Collectives time out after timeout_ms (NCCL's watchdog
+// then stops the process). A dimr built without DIMR_NCCL (scripts/build-cuda.sh defines it) fails here with a
+// message saying so; ct_nccl_version tells which build this is.
+ct_process_group ct_process_group_nccl(ct_store s, const char *key_prefix, int rank, int size, int device, int64_t timeout_ms);
+// NCCL_VERSION_CODE of the nccl.h this library was compiled with (e.g. 22809 for 2.28.9); 0 without NCCL.
+int ct_nccl_version(void);
+// Shuts an NCCL group down (a no-op for Gloo), then frees it.
 void ct_process_group_free(ct_process_group pg);
 // Sums n float tensors in place across ranks and multiplies the sums by scale: the tensors are packed into
 // buckets of at most bucket_bytes (a tensor larger than that alone), each bucket's allreduce starts as soon as
-// it is packed and all are waited for. Tensors must be contiguous floating-point CPU tensors (a bucket holds one dtype).
+// it is packed and all are waited for. Tensors must be contiguous and floating-point (a bucket holds one dtype):
+// CPU tensors for Gloo; for NCCL, tensors on the group's CUDA device, or CPU tensors, which go through it.
 int ct_process_group_allreduce(ct_process_group pg, const ct_tensor *ts, int n, double scale, int64_t bucket_bytes);
 // Copies the n tensors of rank root to every rank (in place, without recording autograd history),
-// packed into buckets of at most bucket_bytes per dtype.
+// packed into buckets of at most bucket_bytes per dtype (devices as for ct_process_group_allreduce).
 int ct_process_group_broadcast(ct_process_group pg, const ct_tensor *ts, int n, int root, int64_t bucket_bytes);
 // Averaging of parameter gradients that overlaps backward (as DistributedDataParallel): the n parameters (float
-// CPU leaf tensors requiring gradients, the same on every rank) are grouped into buckets of at most bucket_bytes,
+// leaf tensors requiring gradients on the group's device, the same on every rank) are grouped into buckets of at most bucket_bytes,
 // in reverse order; hooks copy each gradient into its bucket as autograd produces it, and full buckets are reduced
 // in the background, in the same order on every rank. Hooks stay until ct_grad_sync_free; they act only between
 // ct_grad_sync_prepare and ct_grad_sync_finish.
