@@ -49,6 +49,14 @@ void ct_set_num_threads(int n) {
   } catch (...) {
   }
 }
+// TF32 in CUDA matrix multiplies and cuDNN convolutions (libtorch's defaults: off and on); no effect on the CPU.
+void ct_set_allow_tf32(int allow) {
+  try {
+    at::globalContext().setAllowTF32CuBLAS(allow != 0);
+    at::globalContext().setAllowTF32CuDNN(allow != 0);
+  } catch (...) {
+  }
+}
 int ct_grad_enabled(void) { return c10::GradMode::is_enabled() ? 1 : 0; }
 void ct_set_grad_enabled(int enabled) { c10::GradMode::set_enabled(enabled != 0); }
 void ct_manual_seed(uint64_t seed) {

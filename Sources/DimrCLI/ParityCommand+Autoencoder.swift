@@ -1,11 +1,13 @@
 import ArgumentParser
 import Pipeline
+import Torch
 
 extension Parity {
     /// `dimr parity` on an autoencoder fixture: moments, latent and decoding, one line each.
-    func runAutoencoder() throws {
-        let fixture = try AutoencoderFixture(path: file)
-        print("fixture: \(file)")
+    func runAutoencoder(on device: Device) throws {
+        var fixture = try AutoencoderFixture(path: file)
+        fixture.device = device
+        print("fixture: \(file)\(device == .cpu ? "" : " on \(device)")")
         print("model: \(AutoencoderParity.summary(fixture))")
         let groups = try AutoencoderParity.run(fixture)
         for group in groups { print(ParityReport.line(group)) }

@@ -27,14 +27,23 @@ struct Parity: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "libtorch intra-op threads, 1...\(OptionChecks.maxThreads) (default: libtorch's choice).")
     var threads: Int?
 
-    func validate() throws { try OptionChecks.threads(threads) }
+    @Option(help: "Device: cpu or cuda[:N] (on CUDA, TF32 is turned off so that float32 is compared with float32).")
+    var device: String = "cpu"
+
+    func validate() throws {
+        try OptionChecks.threads(threads)
+        _ = try OptionChecks.device(device)
+    }
 
     func run() throws {
         OptionChecks.applyThreads(threads)
-        if AutoencoderFixture.recognizes(try SafeTensorsFile(path: file)) { return try runAutoencoder() }
-        let fixture = try ParityFixture(path: file)
+        let device = try OptionChecks.device(device)
+        if device != .cpu { Torch.setAllowTF32(false) }
+        if AutoencoderFixture.recognizes(try SafeTensorsFile(path: file)) { return try runAutoencoder(on: device) }
+        var fixture = try ParityFixture(path: file)
+        fixture.device = device
         let config = fixture.config
-        print("fixture: \(file)")
+        print("fixture: \(file)\(device == .cpu ? "" : " on \(device)")")
         print("model: \(config.stageConfigs.count) stages, norm \(config.normType.rawValue), "
               + "\(config.parameterCount.formatted()) parameters")
 

@@ -17,6 +17,11 @@ public enum Torch {
         set { ct_set_num_threads(Int32(newValue)) }
     }
 
+    /// Allows or forbids TensorFloat-32 (10-bit mantissa) in CUDA matrix multiplies and cuDNN convolutions for the
+    /// whole process (libtorch's defaults: matrix multiplies off, convolutions on); no effect on the CPU. Comparisons
+    /// with float32 references at 1e-5 (`dimr parity`) need it off.
+    public static func setAllowTF32(_ allow: Bool) { ct_set_allow_tf32(allow ? 1 : 0) }
+
     /// Whether libtorch's CPU feature table reports `name` (e.g. `avx512_bf16`, `amx_bf16`, `avx2`) for this
     /// processor; false for a name the table does not hold.
     public static func cpuHasFeature(_ name: String) -> Bool { ct_cpu_capability(name) == 1 }

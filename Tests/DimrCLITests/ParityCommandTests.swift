@@ -30,4 +30,18 @@ private func parityFixture(_ name: String) -> String {
         #expect(missing.status != 0)
         #expect((missing.output + missing.error).contains("absent.safetensors"))
     }
+
+    @Test("--device cpu is the default run; a device this libtorch lacks and a malformed one are refused by name")
+    func device() throws {
+        let fixture = parityFixture("tiny2r_ln_blockgrad.safetensors")
+        let cpu = try runDimr(["parity", fixture, "--device", "cpu"])
+        #expect(cpu.status == 0 && cpu.output.contains("parity: ok"), "\(cpu.output + cpu.error)")
+        let malformed = try runDimr(["parity", fixture, "--device", "gpu"])
+        #expect(malformed.status != 0 && malformed.error.contains("--device must be cpu, cuda or cuda:N, got gpu"), "\(malformed.error)")
+        if !Torch.cudaAvailable {
+            let cuda = try runDimr(["parity", fixture, "--device", "cuda"])
+            #expect(cuda.status != 0 && cuda.error.contains("CUDA device cuda:0 was requested"), "\(cuda.output + cuda.error)")
+            #expect(!cuda.output.contains("parity: ok"))
+        }
+    }
 }

@@ -29,6 +29,7 @@ int ct_cuda_is_available(void);
 int ct_cuda_device_count(void);
 int ct_get_num_threads(void);
 void ct_set_num_threads(int n);
+void ct_set_allow_tf32(int allow);
 int ct_grad_enabled(void);
 void ct_set_grad_enabled(int enabled);
 void ct_manual_seed(uint64_t seed);

@@ -11,6 +11,8 @@ public struct AutoencoderFixture: @unchecked Sendable {
     public let file: SafeTensorsFile
     /// The configuration from the `ddconfig`, `embed_dim` and `scale_factor` metadata.
     public let config: AutoencoderConfig
+    /// Where the model runs and the tensors go (`dimr parity --device`); the CPU by default.
+    public var device: Device = .cpu
 
     /// Where the fixture was read from.
     public var path: String { file.path }
@@ -50,7 +52,8 @@ public struct AutoencoderFixture: @unchecked Sendable {
         guard info.dtype == .float32, info.shape.count == 4 else {
             throw PipelineError("fixture \(path): tensor \(key) is \(info.dtype) \(info.shape), expected float32 of rank 4")
         }
-        return try file.tensor(key)
+        let tensor = try file.tensor(key)
+        return device == .cpu ? tensor : try tensor.to(device: device)
     }
 
     /// The weights (`model.<name>`), keyed by the reference state-dict names.
@@ -64,7 +67,9 @@ public struct AutoencoderFixture: @unchecked Sendable {
     /// The autoencoder built from the configuration with the `model.*` weights loaded strictly.
     public func makeModel() throws -> AutoencoderKL {
         do {
-            return try AutoencoderKL(config: config, weights: stateDict())
+            let model = try AutoencoderKL(config: config, weights: stateDict())
+            try model.to(device: device)
+            return model
         } catch let error as AutoencoderError {
             throw PipelineError("fixture \(path): \(error.message)")
         }

@@ -27,7 +27,7 @@ public enum AutoencoderParity {
             guard ours.shape == reference.shape else {
                 throw PipelineError("fixture \(fixture.path): our \(key) has shape \(ours.shape), the reference \(reference.shape)")
             }
-            let comparison = ParityComparison(key: key, error: try ours.relativeError(to: reference))
+            let comparison = try ModelParity.relativeError(ours, reference, key: key)
             return ParityGroup(name: String(key.dropFirst("output.".count)), tolerance: tolerance, comparisons: [comparison])
         }
         do {

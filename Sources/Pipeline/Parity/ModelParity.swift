@@ -48,12 +48,14 @@ public enum ModelParity {
     /// Tolerance for gradients.
     public static let gradientTolerance = 1e-4
 
-    /// Relative error of `ours` against `reference`: max |ours - ref| / max |ref| (shapes must match).
+    /// Relative error of `ours` against `reference`: max |ours - ref| / max |ref| (shapes must match), computed on the
+    /// CPU wherever the two tensors are.
     public static func relativeError(_ ours: Tensor, _ reference: Tensor, key: String) throws -> ParityComparison {
         guard ours.shape == reference.shape else {
             throw DiMRError("\(key): our tensor has shape \(ours.shape), the reference \(reference.shape)")
         }
-        return ParityComparison(key: key, error: try ours.detach().relativeError(to: reference))
+        let cpu = try ours.detach().to(device: .cpu)
+        return ParityComparison(key: key, error: try cpu.relativeError(to: reference.to(device: .cpu)))
     }
 
     /// Runs the model groups of `fixture` (forward, shared-time forward, loss targets, loss, gradients).

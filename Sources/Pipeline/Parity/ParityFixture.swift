@@ -11,6 +11,8 @@ public struct ParityFixture: @unchecked Sendable {
     public let file: SafeTensorsFile
     /// The model configuration from the `config` metadata.
     public let config: DiMRConfig
+    /// Where the model runs and the tensors go (`dimr parity --device`); the CPU by default.
+    public var device: Device = .cpu
 
     /// Where the fixture was read from.
     public var path: String { file.path }
@@ -48,7 +50,8 @@ public struct ParityFixture: @unchecked Sendable {
         if let rank, info.shape.count != rank {
             throw DiMRError("fixture \(path): tensor \(key) has shape \(info.shape), expected rank \(rank)")
         }
-        return try file.tensor(key)
+        let tensor = try file.tensor(key)
+        return device == .cpu ? tensor : try tensor.to(device: device)
     }
 
     /// Names of the tensors under `prefix` (without it), sorted.
@@ -86,6 +89,7 @@ public struct ParityFixture: @unchecked Sendable {
             throw DiMRError("fixture \(path): the model.* weights do not fit the configuration: \(error.message)")
         }
         model.eval()
+        try model.to(device: device)
         return model
     }
 }
