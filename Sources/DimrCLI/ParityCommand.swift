@@ -38,6 +38,7 @@ struct Parity: ParsableCommand {
     func run() throws {
         OptionChecks.applyThreads(threads)
         let device = try OptionChecks.device(device)
+        try device.validate()
         if device != .cpu { Torch.setAllowTF32(false) }
         if AutoencoderFixture.recognizes(try SafeTensorsFile(path: file)) { return try runAutoencoder(on: device) }
         var fixture = try ParityFixture(path: file)

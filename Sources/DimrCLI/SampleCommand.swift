@@ -14,7 +14,7 @@ struct Sample: ParsableCommand {
         Writes OUTPUT/images/NNNNN-class-K.png as each batch finishes, OUTPUT/samples.npz (uint8 NHWC images \
         with 3 channels, gray repeated, as arr_0 and int64 labels as arr_1: the ADM evaluation-suite layout; \
         written when all images are made) and OUTPUT/grid.png (the first --grid-per-class images of each \
-        class, one row per class, labelled with the class index). Memory does not grow with --per-class.
+        class, one row per class, labelled with the class name, or its index when the model has no names). Memory does not grow with --per-class.
         An OUTPUT holding these files from an earlier run is refused unless --overwrite, which deletes them \
         (and only them) first. Ctrl-C stops after the current batch, keeps the images made and the grid, \
         and exits with status 130 (143 for SIGTERM).
@@ -52,7 +52,7 @@ struct Sample: ParsableCommand {
     @Option(help: "Model configuration JSON (the authors' field names) for weights without one.") var config: String?
     @Option(help: "Autoencoder weights to decode a latent model's samples to RGB (the authors' autoencoder_kl_ema.pth).")
     var autoencoder: String?
-    @Option(help: "Classes, comma-separated indices or names (default: all).") var classes: String?
+    @Option(parsing: .unconditional, help: "Classes, comma-separated indices or names (default: all).") var classes: String?
     @Option(parsing: .unconditional, help: "Images per class, at least 1.") var perClass: Int = 8
     @Option(help: "Sampler: dpm-solver (the authors'), dpm-solver++ (2M), ddim, unipc-2 or unipc-3 (UniPC-bh2 of that order), or dpm-solver++-3m-sde (stochastic; its noise is seeded per image by --seed).")
     var sampler: SamplerKind = .dpmSolver

@@ -150,6 +150,15 @@ struct Train: ParsableCommand {
     /// `--nproc N`: starts the ranks and waits for them.
     private func launch() throws {
         _ = try makeConfig()  // bad options are reported once, by the launcher
+        if device != "cpu" {  // rank k takes cuda:k: check NCCL and the GPUs before starting any rank
+            guard ProcessGroup.ncclVersion != nil else {
+                throw ValidationError("--nproc with --device cuda needs NCCL: this dimr was built without CUDA/NCCL; build with scripts/build-cuda.sh")
+            }
+            guard Torch.cudaDeviceCount >= nproc else {
+                throw ValidationError("--nproc \(nproc) --device cuda gives rank k the GPU cuda:k (cuda:0...cuda:\(nproc - 1)), "
+                                      + "but this machine shows \(Torch.cudaDeviceCount) CUDA device\(Torch.cudaDeviceCount == 1 ? "" : "s")")
+            }
+        }
         Interrupt.install()
         var arguments = WorkerLauncher.workerArguments(Array(CommandLine.arguments.dropFirst()))
         // One intra-op thread pool per process: split the cores unless --threads says otherwise.
@@ -209,11 +218,11 @@ struct Train: ParsableCommand {
               + "gradient clip \(trainingConfig.gradClip.map { "\($0)" } ?? "off"), batch \(trainingConfig.batchSize), "
               + "\(precision) precision")
         if let from = run.resumedFrom { say("resuming from \(from) at step \(run.trainer.step)") }
-        for change in run.recipeChanges { say("recipe changed at step \(run.trainer.step) (--change-recipe): \(change)") }
         guard run.trainer.step < steps else {
             say("already at step \(run.trainer.step) of --steps \(steps); nothing to do")
             return
         }
+        for change in run.recipeChanges { say("recipe changed at step \(run.trainer.step) (--change-recipe): \(change)") }
         let firstStep = run.trainer.step
         let started = Date()
         if let dataParallel {

@@ -64,7 +64,8 @@ struct WorkerLauncher {
                 failure = (rank, w.terminationReason == .uncaughtSignal ? 1 : w.terminationStatus)
                 let running = workers.indices.filter { workers[$0].isRunning }
                 FileHandle.standardError.write(Data(("dimr train: rank \(rank) (pid \(w.processIdentifier)) \(Self.describe(w)); "
-                    + "stopping the job (ranks \(running.map(String.init).joined(separator: ", ")) get \(grace) to stop)\n").utf8))
+                    + "stopping the job (rank\(running.count == 1 ? "" : "s") \(running.map(String.init).joined(separator: ", ")) "
+                    + "get\(running.count == 1 ? "s" : "") \(grace) to stop)\n").utf8))
                 deadline = Date().addingTimeInterval(Double(grace.components.seconds))
             }
             if let deadline, Date() >= deadline {

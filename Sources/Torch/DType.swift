@@ -99,8 +99,9 @@ public enum Device: Sendable, Equatable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Throws a clear error when this device cannot be used with the libtorch in use.
-    func validate() throws {
+    /// Throws a clear error when this device cannot be used with the libtorch in use (CUDA without CUDA support or
+    /// a GPU, or an index past the visible GPUs).
+    public func validate() throws {
         if case .cuda(let i) = self {
             guard Torch.cudaAvailable else {
                 throw TorchError("CUDA device \(self) was requested but the libtorch in use has no CUDA support or sees no GPU "

@@ -184,6 +184,11 @@ import Torch
         let wrongIndex = try runDimr(arguments(output: "OUT", steps: 1, extra: ["--nproc", "2", "--device", "cuda:1"]), directory: root)
         #expect(wrongIndex.status != 0)
         #expect(wrongIndex.error.contains("--nproc gives rank k the GPU cuda:k (NCCL); give --device cuda"), "\(wrongIndex.error)")
+        if ProcessGroup.ncclVersion == nil || Torch.cudaDeviceCount < 2 {  // refused by the launcher, before any rank starts
+            let launched = try runDimr(arguments(output: "OUT", steps: 1, extra: ["--nproc", "2", "--device", "cuda"]), directory: root)
+            #expect(launched.status != 0 && !launched.output.contains("started 2 ranks") && !launched.error.contains("started 2 ranks"))
+            #expect(launched.error.contains(ProcessGroup.ncclVersion == nil ? "this dimr was built without CUDA/NCCL" : "cuda:1"), "\(launched.error)")
+        }
         let store = try DistributedStore(host: "127.0.0.1", port: 0, isServer: true, timeout: .seconds(30))
         let environment = ["RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1",
                            "MASTER_PORT": String(store.port), "DIMR_LAUNCHER_STORE": "1"]

@@ -62,7 +62,7 @@ public struct ParityFixture: @unchecked Sendable {
     /// The model weights (`model.<name>`), keyed by the authors' parameter names.
     public func stateDict() throws -> [String: Tensor] {
         var out: [String: Tensor] = [:]
-        for name in names(withPrefix: "model.") { out[name] = try tensor("model." + name) }
+        for name in names(withPrefix: "model.") { out[name] = try file.tensor("model." + name) }  // on the CPU; makeModel moves the model
         guard !out.isEmpty else { throw DiMRError("fixture \(path) has no model.* tensors") }
         return out
     }
