@@ -24,8 +24,6 @@ public final class DimrServer: @unchecked Sendable {
     private let worker: SamplingWorker
     private let schedule: NoiseSchedule
     private let lock: OutputLock
-    /// Whether `init` created the output folder (then a run that wrote nothing into it removes it when it ends).
-    private let createdOutputFolder: Bool
     private let state = RunState()
 
     /// Prepares a server for `file` (read from `path`): checks the settings, creates and locks the output folder, and
@@ -38,7 +36,6 @@ public final class DimrServer: @unchecked Sendable {
         guard [1, 3].contains(channels) else {
             throw ServeError("\(path) makes \(channels)-channel samples (latents); dimr serve serves models whose samples are images (1 or 3 channels)")
         }
-        createdOutputFolder = !FileManager.default.fileExists(atPath: configuration.outputFolder)
         try FileErrors.createFolder(configuration.outputFolder)
         try FileErrors.checkWritable(folder: configuration.outputFolder)
         lock = try OutputLock(folder: configuration.outputFolder, command: "dimr serve")
@@ -94,7 +91,6 @@ public final class DimrServer: @unchecked Sendable {
         defer {
             signals?.cancel()
             lock.release()
-            if createdOutputFolder { OutputLock.removeIfUnused(configuration.outputFolder) }
         }
         do {
             try await serviceGroup.run()

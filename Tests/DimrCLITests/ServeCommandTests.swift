@@ -60,7 +60,6 @@ import TestSupport
         let output = String(decoding: (try process.stdout.fileHandleForReading.readToEnd()) ?? Data(), as: UTF8.self)
         #expect(process.process.terminationStatus == 0)
         #expect(output.contains("stopped"))
-        #expect(FileManager.default.fileExists(atPath: folder + "/out/\(id)/grid.png"), "the served images stay")
     }
 
     @Test func ctrlCCancelsTheRunningJobAndExits() async throws {
@@ -124,8 +123,6 @@ import TestSupport
         #expect(process.process.terminationStatus == 0)
         let output = String(decoding: (try process.stdout.fileHandleForReading.readToEnd()) ?? Data(), as: UTF8.self)
         #expect(output.contains("stopped"))
-        // Nothing was generated: the output folder the server created (holding only its lock) is gone.
-        #expect(!FileManager.default.fileExists(atPath: folder + "/out"))
         withExtendedLifetime(stuck) {}
     }
 
