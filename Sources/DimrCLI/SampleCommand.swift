@@ -117,6 +117,7 @@ struct Sample: ParsableCommand {
             let imageShape = decoder.map { [$0.config.outCh, file.imageSize * factor, file.imageSize * factor] } ?? shape
             // Checked before sampling: a model whose outputs are not images needs an autoencoder or gets raw latents.
             let rawLatents = decoder == nil && ![1, 3].contains(shape[0])
+            let outputExisted = FileManager.default.fileExists(atPath: output)
             let latentWriter = rawLatents ? try LatentSampleWriter(output: output, overwrite: overwrite) : nil
             let outputs = rawLatents ? nil : try SampleOutputs(folder: output, classes: classList, perClass: perClass, imageShape: imageShape,
                                                                gridPerClass: gridPerClass, singles: !gridOnly, overwrite: overwrite,
@@ -133,6 +134,14 @@ struct Sample: ParsableCommand {
             gridSampler.precision = precision
             let samplingStart = Date()
             let terminal = isatty(STDERR_FILENO) != 0
+            // A run that fails leaves what it wrote; an output folder it created and wrote nothing into goes.
+            var failed = true
+            defer {
+                if failed {
+                    outputs?.abandon()
+                    if !outputExisted { OutputLock.removeIfUnused(output) }
+                }
+            }
             try gridSampler.forEachBatch(classes: classList, perClass: perClass, sampler: solver, guidance: rule,
                                          guidanceInterval: guidanceInterval, seed: seed) { batch in
                 if let latentWriter {
@@ -149,6 +158,7 @@ struct Sample: ParsableCommand {
                 FileHandle.standardError.write(Data((terminal ? "\rsampled \(done)/\(batch.total)" : "sampled \(done)/\(batch.total)\n").utf8))
                 return !Interrupt.requested
             }
+            failed = false
             if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
             let samplingSeconds = Date().timeIntervalSince(samplingStart)
             let total = classList.count * perClass

@@ -151,4 +151,11 @@ public final class SampleOutputs {
         lock.release()
         return files
     }
+
+    /// Ends a run that failed: drops the unfinished archive (its writer removes its temporary file) and releases
+    /// the lock, leaving the images written so far.
+    public func abandon() {
+        archive = nil
+        lock.release()
+    }
 }

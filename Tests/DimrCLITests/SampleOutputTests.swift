@@ -76,6 +76,20 @@ import Torch
         #expect(!result.error.contains("sampled"))
     }
 
+    @Test("a run whose images overflow saves nothing and removes the output folder it created; a folder given is kept")
+    func overflowLeavesNoFolder() throws {
+        let root = try temporaryFolder()
+        let created = try sample(bundledModel, root + "/new", ["--classes", "0", "--per-class", "1", "--steps", "3", "--scale", "1e30"])
+        #expect(created.status == 1)
+        #expect(created.error.contains("NaN or infinite values") && created.error.contains("nothing of them was saved"), "\(created.error)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/new"))
+        try FileManager.default.createDirectory(atPath: root + "/given", withIntermediateDirectories: true)
+        let given = try sample(bundledModel, root + "/given", ["--classes", "0", "--per-class", "1", "--steps", "3", "--scale", "1e30"])
+        #expect(given.status == 1)
+        #expect(FileManager.default.fileExists(atPath: root + "/given"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/given/images").isEmpty)
+    }
+
     @Test("the weights kind is printed right: EMA by default, raw with --no-ema, EMA for exported files")
     func weightsKind() throws {
         let root = try tinyFolderCopy()
