@@ -52,12 +52,9 @@ public final class ProcessGroup: @unchecked Sendable {
     /// `rank`. Returns once all have joined; collectives then fail after `timeout`.
     /// - Throws: `TorchError` when the rank is outside 0..<size, or the peers do not all join within the
     ///   store's timeout.
-    public init(store: DistributedStore, keyPrefix: String = "", rank: Int, size: Int, transport: Transport = .hostname,
-                timeout: Duration, threads: Int = 2) throws {
-        guard size >= 1, (0..<size).contains(rank) else { throw TorchError("rank \(rank) is outside a group of \(size) processes") }
-        guard size <= Int(Int32.max), threads >= 1, threads <= 64 else { throw TorchError("group size or threads out of range") }
-        let ms = DistributedStore.milliseconds(timeout)
-        guard ms > 0 else { throw TorchError("collective timeout must be positive, got \(timeout)") }
+    public convenience init(store: DistributedStore, keyPrefix: String = "", rank: Int, size: Int, transport: Transport = .hostname,
+                            timeout: Duration, threads: Int = 2) throws {
+        let ms = try Self.checkedTimeout(rank: rank, size: size, timeout: timeout, other: ("threads", (1...64).contains(threads)))
         var interface: String?
         var hostname: String?
         switch transport {
@@ -68,12 +65,7 @@ public final class ProcessGroup: @unchecked Sendable {
         guard let h = ct_process_group_gloo(store.handle, keyPrefix, Int32(rank), Int32(size), interface, hostname, ms, Int32(threads)) else {
             throw TorchError.last()
         }
-        handle = h
-        self.rank = rank
-        self.size = size
-        self.store = store
-        backend = .gloo
-        device = .cpu
+        self.init(handle: h, rank: rank, size: size, store: store, backend: .gloo, device: .cpu)
     }
 
     /// Joins the NCCL group of `size` processes meeting through `store` (under `keyPrefix` there, when not empty), as
@@ -81,21 +73,33 @@ public final class ProcessGroup: @unchecked Sendable {
     /// once the NCCL communicator is formed; collectives time out after `timeout` (NCCL's watchdog then stops the process).
     /// - Throws: `TorchError` when this dimr was built without NCCL, the device does not exist, the rank is outside
     ///   0..<size, or NCCL cannot form the group.
-    public init(ncclStore store: DistributedStore, keyPrefix: String = "", rank: Int, size: Int, deviceIndex: Int,
-                timeout: Duration) throws {
-        guard size >= 1, (0..<size).contains(rank) else { throw TorchError("rank \(rank) is outside a group of \(size) processes") }
-        guard size <= Int(Int32.max), (0...Int(Int32.max)).contains(deviceIndex) else { throw TorchError("group size or device out of range") }
-        let ms = DistributedStore.milliseconds(timeout)
-        guard ms > 0 else { throw TorchError("collective timeout must be positive, got \(timeout)") }
+    public convenience init(ncclStore store: DistributedStore, keyPrefix: String = "", rank: Int, size: Int, deviceIndex: Int,
+                            timeout: Duration) throws {
+        let ms = try Self.checkedTimeout(rank: rank, size: size, timeout: timeout,
+                                         other: ("device", (0...Int(Int32.max)).contains(deviceIndex)))
         guard let h = ct_process_group_nccl(store.handle, keyPrefix, Int32(rank), Int32(size), Int32(deviceIndex), ms) else {
             throw TorchError.last()
         }
-        handle = h
+        self.init(handle: h, rank: rank, size: size, store: store, backend: .nccl, device: .cuda(deviceIndex))
+    }
+
+    private init(handle: ct_process_group, rank: Int, size: Int, store: DistributedStore, backend: Backend, device: Device) {
+        self.handle = handle
         self.rank = rank
         self.size = size
         self.store = store
-        backend = .nccl
-        device = .cuda(deviceIndex)
+        self.backend = backend
+        self.device = device
+    }
+
+    /// Checks what every group takes (a rank inside 0..<size, a size that fits the C ABI, the backend's `other`
+    /// argument, a positive timeout) and returns the timeout in milliseconds.
+    private static func checkedTimeout(rank: Int, size: Int, timeout: Duration, other: (name: String, valid: Bool)) throws -> Int64 {
+        guard size >= 1, (0..<size).contains(rank) else { throw TorchError("rank \(rank) is outside a group of \(size) processes") }
+        guard size <= Int(Int32.max), other.valid else { throw TorchError("group size or \(other.name) out of range") }
+        let ms = DistributedStore.milliseconds(timeout)
+        guard ms > 0 else { throw TorchError("collective timeout must be positive, got \(timeout)") }
+        return ms
     }
 
     deinit { ct_process_group_free(handle) }
