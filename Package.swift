@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "DimrCLITests", dependencies: ["Torch", "NN", "Datasets", "Evaluation", "DimrCLI", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DimrFuzzTests", dependencies: ["DimrFuzz"]),
         .testTarget(name: "DimrBenchTests", dependencies: ["DimrBench", "DiMR", "Torch"]),
-        .testTarget(name: "ServeTests", dependencies: ["Serve", "Torch", "NN", "DiMR", "Pipeline", "TestSupport"]),
+        .testTarget(name: "ServeTests", dependencies: ["Serve", "Torch", "NN", "DiMR", "Diffusion", "Pipeline", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )

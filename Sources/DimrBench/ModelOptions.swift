@@ -1,4 +1,5 @@
 import DiMR
+import Diffusion
 import Foundation
 import Torch
 
@@ -12,6 +13,7 @@ struct ModelOptions {
 
     static let help = """
     usage: dimr-bench model [--preset NAME] [--batch N] [--steps N] [--sample-batch N] [--nfe N] [--repeats N]
+                            [--ours-sampler NAME] [--ours-nfe N]
                             [--precisions LIST] [--checkpointing LIST] [--references LIST]
                             [--authors PATH] [--python PATH] [--threads N] [--json PATH] [--markdown PATH]
 
@@ -19,7 +21,9 @@ struct ModelOptions {
       training   forward + loss + backward + AdamW of the preset at --batch, the median of --steps steps after one
                  warm-up step, with gradient checkpointing off and/or on (--checkpointing off,on);
       sampling   --sample-batch images (the same count on both sides) with the authors' DPM-Solver (order 3) at
-                 --nfe denoiser calls, guidance scale 1 on every call, after one warm-up guided call;
+                 --nfe denoiser calls, guidance scale 1 on every call, after one warm-up guided call; our side may
+                 sample with another solver and call count (--ours-sampler, --ours-nfe: a setting found to give
+                 the same quality in fewer calls, docs/SAMPLING.md), which the sampling ratios then include;
       matmul     a 1024^3 matmul in the side's dtype (the peak the training GFLOP/s is a fraction of).
     Our side runs at each of --precisions (default float32, plus bf16 where the CPU has AVX512-BF16 or AMX);
     with --authors (a checkout of the authors' repository, or $DIMR_AUTHORS_REPO) and a Python with torch
@@ -38,6 +42,8 @@ struct ModelOptions {
       --steps N            timed training steps per child (3)
       --sample-batch N     images sampled per child (10)
       --nfe N              solver steps (25)
+      --ours-sampler NAME  our side's sampler: dpm-solver, dpm-solver++, ddim, unipc-2, unipc-3 (dpm-solver)
+      --ours-nfe N         our side's solver steps (--nfe)
       --repeats N          interleaved repeats (5)
       --precisions LIST    float32,bf16 (float32, and bf16 where supported)
       --checkpointing LIST off,on (off,on)
@@ -51,6 +57,9 @@ struct ModelOptions {
     var steps = 3
     var sampleBatch = 10
     var nfe = 25
+    /// Our side's sampler and its solver steps (by default the authors' DPM-Solver at `nfe`).
+    var oursSampler = SamplerName.dpmSolver
+    var oursNFE: Int?
     var repeats = 5
     var precisions: [Precision]
     var checkpointing: [Bool] = [false, true]
@@ -66,7 +75,7 @@ struct ModelOptions {
     /// Parses and checks `arguments`; `cpuSupportsBFloat16` decides the default precisions and refuses bf16 where false.
     /// - Throws: `UsageError` naming the option.
     init(arguments: [String], cpuSupportsBFloat16: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        let o = try Options(arguments, valueOptions: ["--preset", "--batch", "--steps", "--sample-batch", "--nfe", "--repeats",
+        let o = try Options(arguments, valueOptions: ["--preset", "--batch", "--steps", "--sample-batch", "--nfe", "--ours-sampler", "--ours-nfe", "--repeats",
                                                       "--precisions", "--checkpointing", "--references", "--authors", "--python",
                                                       "--threads", "--json", "--markdown"],
                             flagOptions: ["--child"], help: Self.help)
@@ -77,6 +86,20 @@ struct ModelOptions {
         steps = try o.int("--steps", default: steps)
         sampleBatch = try o.int("--sample-batch", default: sampleBatch)
         nfe = try o.int("--nfe", default: nfe)
+        if let name = o.string("--ours-sampler") {
+            guard let sampler = SamplerName(rawValue: name), !sampler.isStochastic else {
+                let names = SamplerName.allCases.filter { !$0.isStochastic }.map(\.rawValue).joined(separator: ", ")
+                throw UsageError(message: "--ours-sampler: \(name) is not one of \(names)")
+            }
+            oursSampler = sampler
+        }
+        if o.string("--ours-nfe") != nil { oursNFE = try o.int("--ours-nfe", default: nfe) }
+        for (name, sampler, steps) in [("--nfe", SamplerName.dpmSolver, nfe), ("--ours-nfe", oursSampler, oursNFE ?? nfe)] {
+            guard steps <= 1000 else { throw UsageError(message: "\(name): \(steps) solver steps; at most 1000 (as dimr sample)") }
+            do { _ = try sampler.make(schedule: NoiseSchedule.stableDiffusion(), steps: steps, seed: 0) } catch {
+                throw UsageError(message: "\(name): \(error)")
+            }
+        }
         repeats = try o.int("--repeats", default: repeats)
         if o.string("--threads") != nil { threads = try o.int("--threads", default: 1) }
         if let text = o.string("--precisions") {
@@ -126,7 +149,8 @@ struct ModelOptions {
     /// The arguments that make a child of this executable measure our side at `precision`.
     func childArguments(precision: Precision) -> [String] {
         var a = ["model", "--child", "--preset", preset.name, "--batch", String(batch), "--steps", String(steps),
-                 "--sample-batch", String(sampleBatch), "--nfe", String(nfe), "--precisions", precision.rawValue,
+                 "--sample-batch", String(sampleBatch), "--nfe", String(nfe), "--ours-sampler", oursSampler.rawValue,
+                 "--ours-nfe", String(oursNFE ?? nfe), "--precisions", precision.rawValue,
                  "--checkpointing", checkpointing.map { $0 ? "on" : "off" }.joined(separator: ",")]
         if let threads { a += ["--threads", String(threads)] }
         return a

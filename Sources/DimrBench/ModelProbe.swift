@@ -73,8 +73,8 @@ struct ModelProbe {
                 "peak_kib": peakResidentKiB() ?? -1]
     }
 
-    /// Wall and processor seconds of sampling `options.sampleBatch` images in one batch with the authors' DPM-Solver,
-    /// guidance scale 1 on every call (conditional and unconditional rows in one forward), after one warm-up call.
+    /// Wall and processor seconds of sampling `options.sampleBatch` images in one batch with `options.oursSampler` (the
+    /// authors' DPM-Solver unless given) at `options.oursNFE ?? options.nfe` calls, guidance scale 1 on every call (conditional and unconditional rows in one forward), after one warm-up call.
     private func sample(_ p: DiMRConfig.Preset) throws -> [String: Any] {
         let model = try DiMRModel(config: p.config, generator: Generator(seed: 0))
         model.eval()
@@ -83,7 +83,7 @@ struct ModelProbe {
         var sampler = ClassGridSampler(model: model, nullClass: nullClass, imageShape: [p.config.channels, p.imageSize, p.imageSize])
         sampler.precision = precision
         sampler.batchSize = n
-        let solver = try AuthorsDPMSolver(schedule: NoiseSchedule.stableDiffusion(), steps: options.nfe)
+        let solver = try options.oursSampler.make(schedule: NoiseSchedule.stableDiffusion(), steps: options.oursNFE ?? options.nfe, seed: 0)
         // The same labels as the authors' side: image i is of class i mod (classes without the null class).
         let classes = (0..<n).map { $0 % nullClass }
         try withNoGrad {

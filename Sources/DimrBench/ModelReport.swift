@@ -102,7 +102,8 @@ struct ModelReport {
             }
         }
         var out: [String: Any] = ["preset": options.preset.name, "batch": options.batch, "steps": options.steps,
-                                  "sample_batch": options.sampleBatch, "nfe": options.nfe, "repeats": options.repeats,
+                                  "sample_batch": options.sampleBatch, "nfe": options.nfe, "ours_sampler": options.oursSampler.rawValue,
+                                  "ours_nfe": options.oursNFE ?? options.nfe, "repeats": options.repeats,
                                   "threads": options.threads ?? -1, "flops_per_image_forward": flopsPerImage,
                                   "flops_per_train_step": trainFLOPs, "sides": sides, "ratios": ratios,
                                   "aims": aims().map { ["aim": $0.aim, "wall": $0.wall?.json(3) ?? [:], "cpu": $0.cpu?.json(3) ?? [:],
@@ -135,11 +136,16 @@ struct ModelReport {
                 "train_\(phase)_images_per_s", "train_\(phase)_images_per_cpu_s", 2),
             aim("training, float32 over their float32 step (checkpointing \(phase) on both)", .ours(.float32),
                 "train_\(phase)_images_per_s", "train_\(phase)_images_per_cpu_s", 1.3),
-            aim("guided sampling at the same \(options.nfe) solver steps, bf16", .ours(.bfloat16),
-                "sample_images_per_s", "sample_images_per_cpu_s", 3),
-            aim("guided sampling at the same \(options.nfe) solver steps, float32", .ours(.float32),
-                "sample_images_per_s", "sample_images_per_cpu_s", 3),
+            aim("guided sampling, \(samplingSetting), bf16", .ours(.bfloat16), "sample_images_per_s", "sample_images_per_cpu_s", 3),
+            aim("guided sampling, \(samplingSetting), float32", .ours(.float32), "sample_images_per_s", "sample_images_per_cpu_s", 3),
         ].compactMap { $0 }
+    }
+
+    /// How the two sides sampled: the same solver steps, or ours with another sampler or step count.
+    var samplingSetting: String {
+        let oursNFE = options.oursNFE ?? options.nfe
+        if options.oursSampler == .dpmSolver && oursNFE == options.nfe { return "both the authors' DPM-Solver at \(options.nfe) solver steps" }
+        return "ours \(options.oursSampler.rawValue) at \(oursNFE) solver steps, theirs DPM-Solver at \(options.nfe)"
     }
 
     /// Column names of the Markdown tables.
@@ -172,7 +178,7 @@ struct ModelReport {
         }
         let checkpointing = options.checkpointing.map { $0 ? "on" : "off" }.joined(separator: ", ")
         t += "\n\(options.preset.name), training batch \(options.batch) (median of \(options.steps) steps after a warm-up per run), "
-        t += "\(options.sampleBatch) images sampled per run at \(options.nfe) solver steps with guidance, checkpointing \(checkpointing); "
+        t += "\(options.sampleBatch) images sampled per run with guidance, \(samplingSetting), checkpointing \(checkpointing); "
         t += "\(options.repeats) interleaved repeats, median (min-max); \(options.threads ?? 0) threads; \(cpu); "
         t += "model FLOPs \(format(flopsPerImage / 1e6)) MFLOP per image forward, x3 per training image.\n"
         if let loads { t += "Load average (1 min) during the run: \(loads.cell).\n" }

@@ -40,7 +40,7 @@ struct Eval: ParsableCommand {
     @Option(name: [.customShort("n"), .long], parsing: .unconditional, help: "Samples to generate (default 10000), or the first N images of --samples (default all).")
     var count: Int?
     @Option(help: "Sampler, as for `dimr sample`: dpm-solver (the authors'), dpm-solver++ (2M), ddim, unipc-2, unipc-3 or dpm-solver++-3m-sde.")
-    var sampler: Sample.SamplerKind = .dpmSolver
+    var sampler: SamplerName = .dpmSolver
     @Option(parsing: .unconditional, help: "Solver steps (denoiser calls).") var steps: Int = 25
     @Option(help: "Guidance rule: constant, decayed or none.") var guidance: Sample.Rule = .constant
     @Option(parsing: .unconditional, help: "Guidance scale: s of the constant rule, the final scale of the decayed rule.") var scale: Double = 1.0

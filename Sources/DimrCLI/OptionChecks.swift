@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
 import DiMR
+import Diffusion
 import Pipeline
 import Torch
 
 extension Precision: ExpressibleByArgument {}
+extension SamplerName: ExpressibleByArgument {}
 
 /// Range checks of numeric options, run by the commands' `validate()` before any file is read or any
 /// work is done; each message names the option.

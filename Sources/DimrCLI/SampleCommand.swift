@@ -26,22 +26,6 @@ struct Sample: ParsableCommand {
         uncond + s(t) (cond - uncond) with s(t) rising from 1 at t = 1000 to --scale at t = 0 (--power).
         """)
 
-    enum SamplerKind: String, ExpressibleByArgument, CaseIterable {
-        case dpmSolver = "dpm-solver", dpmSolverPlusPlus = "dpm-solver++", ddim
-        case uniPC2 = "unipc-2", uniPC3 = "unipc-3", dpmSolverPlusPlus3MSDE = "dpm-solver++-3m-sde"
-
-        /// The sampler of this kind for `steps` network calls (`seed` draws the SDE solver's noise).
-        func make(schedule: NoiseSchedule, steps: Int, seed: UInt64) throws -> any Sampler {
-            switch self {
-            case .dpmSolver: try AuthorsDPMSolver(schedule: schedule, steps: steps)
-            case .dpmSolverPlusPlus: try DPMSolverPlusPlus(schedule: schedule, steps: steps)
-            case .ddim: try DDIMSampler(schedule: schedule, steps: steps)
-            case .uniPC2: try UniPCSampler(schedule: schedule, steps: steps, order: 2)
-            case .uniPC3: try UniPCSampler(schedule: schedule, steps: steps, order: 3)
-            case .dpmSolverPlusPlus3MSDE: try DPMSolverPlusPlusSDE(schedule: schedule, steps: steps, seed: seed)
-            }
-        }
-    }
     enum Rule: String, ExpressibleByArgument, CaseIterable {
         case constant, decayed, none
     }
@@ -55,7 +39,7 @@ struct Sample: ParsableCommand {
     @Option(parsing: .unconditional, help: "Classes, comma-separated indices or names (default: all).") var classes: String?
     @Option(parsing: .unconditional, help: "Images per class, at least 1.") var perClass: Int = 8
     @Option(help: "Sampler: dpm-solver (the authors'), dpm-solver++ (2M), ddim, unipc-2 or unipc-3 (UniPC-bh2 of that order), or dpm-solver++-3m-sde (stochastic; its noise is seeded per image by --seed).")
-    var sampler: SamplerKind = .dpmSolver
+    var sampler: SamplerName = .dpmSolver
     @Option(parsing: .unconditional, help: "Solver steps (denoiser calls), 1...1000.") var steps: Int = 25
     @Option(help: "Guidance rule: constant, decayed or none.") var guidance: Rule = .constant
     @Option(parsing: .unconditional, help: "Guidance scale: s of the constant rule, the final scale (>= 1) of the decayed rule.") var scale: Double = 1.0

@@ -42,6 +42,8 @@ public final class Trainer {
     /// The recipe changes made on resume (`restore(from:allowingRecipeChanges:)`), `step N: --lr: ... in the
     /// checkpoint, ... in this run`, oldest first; saved in checkpoints, so a weight file tells how it was trained.
     public private(set) var recipeChanges: [String] = []
+    /// The precision the restored checkpoint's steps ran in ("float32" or "bf16"), when it says; nil for a new run.
+    public private(set) var restoredPrecision: String?
     private let loss: TrainingLoss
     private let schedule: LinearWarmup
     private let noise: Generator
@@ -266,7 +268,21 @@ public final class Trainer {
         try noise.setState(rng)
         step = savedStep
         recipeChanges = history + accepted.map { "step \(savedStep): \($0)" }
+        restoredPrecision = file.metadata["precision"]
         return accepted
+    }
+
+    /// Records in `recipeChanges` that the steps from the restored one on run in `precision`, not in the restored
+    /// checkpoint's precision (a resume may change it: the saved tensors are float32 either way). Call it once the
+    /// precision of the coming steps is set.
+    /// - Returns: the change (`precision: bf16 in the checkpoint, float32 in this run`), or nil when there is none.
+    @discardableResult
+    public func recordPrecisionChange() -> String? {
+        guard let saved = restoredPrecision, saved != precision.rawValue else { return nil }
+        let line = "precision: \(saved) in the checkpoint, \(precision.rawValue) in this run"
+        recipeChanges.append("step \(step): \(line)")
+        restoredPrecision = precision.rawValue
+        return line
     }
 
     /// A model holding the EMA weights, in evaluation mode (for sampling).

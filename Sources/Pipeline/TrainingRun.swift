@@ -146,6 +146,7 @@ public final class TrainingRun {
             throw PipelineError("--precision \(options.precision): \(error.message)")
         }
         trainer.precision = options.precision
+        trainer.recordPrecisionChange()
         interrupted = false
         var bar = ProgressBar(total: options.steps, startStep: trainer.step)
         var losses: [Double] = []

@@ -1,3 +1,5 @@
+import Diffusion
+
 /// What requests must share to be sampled in one network batch: the same sampler, steps and guidance.
 public struct BatchKey: Hashable, Sendable {
     let sampler: SamplerName

@@ -87,6 +87,20 @@ struct ModelBenchmarkTests {
         #expect(fixed.contains("--fixed") && !published.contains("--fixed"))
         #expect(published.joined(separator: " ").contains("--batch 8 --steps 2 --image-size 32 --sample-batch 6 --nfe 5 --checkpointing off"))
         #expect(usageMessage(["--child", "--precisions", "float32,bf16"]).contains("--child measures one precision"))
+        #expect(child.oursSampler == .dpmSolver && child.oursNFE == 5)
+    }
+
+    @Test("our side may sample with another solver and call count, checked before any work; the child gets both")
+    func oursSampling() throws {
+        let o = try parse(["--preset", "fmnist-3r", "--nfe", "250", "--ours-sampler", "unipc-2", "--ours-nfe", "5"])
+        let child = try parse(Array(o.childArguments(precision: .float32).dropFirst()))
+        #expect(child.oursSampler == .uniPC2 && child.oursNFE == 5 && child.nfe == 250)
+        #expect(!o.authorsArguments(reference: .fixed, repository: "R", config: "C").contains("unipc-2"))
+        #expect(usageMessage(["--ours-sampler", "euler"]).contains("--ours-sampler: euler is not one of dpm-solver"))
+        #expect(usageMessage(["--ours-sampler", "dpm-solver++-3m-sde"]).contains("--ours-sampler: dpm-solver++-3m-sde is not"))
+        #expect(usageMessage(["--ours-nfe", "0"]).contains("--ours-nfe needs a positive integer"))
+        #expect(usageMessage(["--ours-nfe", "5000"]).contains("--ours-nfe: 5000 solver steps; at most 1000"))
+        #expect(usageMessage(["--nfe", "5000"]).contains("--nfe: 5000 solver steps; at most 1000"))
     }
 
     /// A child's result as the probes print it.

@@ -53,10 +53,16 @@ import Torch
             second.precision = loaded
             try second.restore(from: SafeTensorsFile(path: path))
             #expect(second.step == 3)
+            #expect(second.restoredPrecision == saved.rawValue)
+            let change = "precision: \(saved.rawValue) in the checkpoint, \(loaded.rawValue) in this run"
+            #expect(second.recordPrecisionChange() == change)
+            #expect(second.recordPrecisionChange() == nil, "recorded once")
             for ((name, ours), (_, theirs)) in zip(second.model.namedParameters(), first.model.namedParameters()) {
                 #expect(try maxAbsDifference(ours.tensor, theirs.tensor) == 0, "\(name) restored exactly")
             }
             #expect(try second.trainStep().loss.isFinite)
+            let changes = try second.checkpoint().metadata[Trainer.recipeChangesKey] ?? ""
+            #expect(try JSONDecoder().decode([String].self, from: Data(changes.utf8)) == ["step 3: \(change)"])
 
             let file = try ModelFile(path: path)
             var sampler = ClassGridSampler(model: file.model, nullClass: file.nullClass, imageShape: [1, 8, 8])

@@ -24,6 +24,7 @@ import Torch
         let second = try Trainer(config: tinyTrainingConfig(), images: images, labels: labels)
         try second.restore(from: SafeTensorsFile(path: path))
         #expect(second.step == 10)
+        #expect(second.recordPrecisionChange() == nil && second.recipeChanges.isEmpty, "same precision: nothing to record")
         for _ in 0..<10 { resumed.append(try second.trainStep().loss) }
         // A resume restores every bit (weights, AdamW and EMA state, data order, random state) and this
         // process runs the same kernels on the same CPU: the losses are identical, not merely close.

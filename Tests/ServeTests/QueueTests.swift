@@ -1,3 +1,4 @@
+import Diffusion
 import Foundation
 import Pipeline
 @testable import Serve

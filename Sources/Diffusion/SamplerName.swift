@@ -1,6 +1,4 @@
-import Diffusion
-
-/// The samplers a request may name: the same names as `dimr sample --sampler`.
+/// The samplers by the names `dimr sample --sampler`, `dimr-bench model --ours-sampler` and a serve request use.
 public enum SamplerName: String, CaseIterable, Sendable, Codable {
     /// The authors' DPM-Solver (fast, order 3, time-uniform).
     case dpmSolver = "dpm-solver"
