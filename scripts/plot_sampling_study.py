@@ -67,16 +67,24 @@ def main():
     for r in rows:
         if not r["real"] and r["fid"] is not None and "-seed" not in r["name"]:  # other seeds: table only
             groups.setdefault(family(r["name"]), []).append(r)
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    fig, ax = plt.subplots(figsize=(8.5, 5.2), dpi=110)
     for label, members in sorted(groups.items()):
         members.sort(key=lambda r: r["nfe"])
+        if len(members) == 1:  # a single setting (the authors' 250 calls): a marker and a level line to compare with
+            r = members[0]
+            ax.axhline(r["fid"], color="black", linestyle=":", linewidth=1)
+            ax.plot([r["nfe"]], [r["fid"]], marker="*", markersize=11, color="black", linestyle="none",
+                    label=f"{r['name']} (the authors' setting)" if r["name"].startswith("dpm-solver-250") else r["name"])
+            continue
         ax.plot([r["nfe"] for r in members], [r["fid"] for r in members], marker="o", label=label)
     for r in rows:
         if r["name"] == "real-train" and r["fid"] is not None:
             ax.axhline(r["fid"], color="gray", linestyle="--", linewidth=1, label=f"real training images (N = {r['n']})")
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
-    ax.set_xticks([5, 7, 10, 14, 20, 30, 50, 100])
+    nfes = sorted({r["nfe"] for r in rows if not r["real"]})
+    ax.set_xticks([t for t in [5, 7, 10, 14, 20, 30, 50, 100, 250, 500] if nfes and nfes[0] <= t <= nfes[-1]])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("network evaluations per image (log scale)")
     ax.set_ylabel("classifier FID (lower is better)")
     n = next((r["n"] for r in rows if not r["real"]), "?")

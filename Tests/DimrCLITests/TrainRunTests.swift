@@ -68,6 +68,9 @@ import Torch
         #expect(lines.count == 2, "\(result.error)")
         #expect(lines.first?.hasPrefix("step 2/4 loss") == true)
         #expect(result.output.contains("done: step 4 of --steps 4 (4 this run)"), "\(result.output)")
+        // The summary's loss is the one the progress showed last: the running mean, with the last step's beside it.
+        let shown = lines.last?.split(separator: " ").drop { $0 != "loss" }.dropFirst().first.map(String.init) ?? "?"
+        #expect(result.output.contains("loss \(shown) (mean of the last 4 steps; last step "), "\(result.output)")
         let help = try runDimr(["train", "--help"])
         #expect(help.output.contains("one step = one batch"))
     }
