@@ -26,7 +26,8 @@ test: setup
 
 bench: release
 	.build/release/dimr-bench ops
-	OMP_WAIT_POLICY=PASSIVE .build/release/dimr-bench model --preset fmnist-3r --repeats 5 --batch 16 --steps 2 --sample-batch 10 --nfe 10
+	OMP_WAIT_POLICY=PASSIVE .build/release/dimr-bench model --preset fmnist-3r --repeats 5 --batch 32 --steps 2 --sample-batch 10 \
+	    --nfe 250 --ours-sampler unipc-2 --ours-nfe 5 --checkpointing off --threads 1
 
 # libFuzzer on every reader of user files, FUZZ_SECONDS each (default 600); the corpus and any crash
 # go to Tests/FuzzCorpus/<target>/, which `make test` replays without the fuzzer.

@@ -57,7 +57,7 @@ def main():
     figure = sys.argv[2] if len(sys.argv) > 2 else "docs/sampling-fid.png"
     model = sys.argv[3] if len(sys.argv) > 3 else "bundled fmnist-3r model"
     rows = load(folder)
-    rows.sort(key=lambda r: (r["real"], r["name"].split("-")[0], r["variant"], r["nfe"]))
+    rows.sort(key=lambda r: (r["real"], family(r["name"].split("-seed")[0]), r["nfe"], r["name"]))
     print("| setting | solver steps | NFE per image | classifier FID | class accuracy | precision | recall | images/s |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
@@ -76,11 +76,16 @@ def main():
             ax.plot([r["nfe"]], [r["fid"]], marker="*", markersize=11, color="black", linestyle="none",
                     label=f"{r['name']} (the authors' setting)" if r["name"].startswith("dpm-solver-250") else r["name"])
             continue
-        ax.plot([r["nfe"] for r in members], [r["fid"] for r in members], marker="o", label=label)
+        ax.plot([r["nfe"] for r in members], [r["fid"] for r in members], marker="o",
+                label=label if "bf16" in label else f"{label} (float32)")
     for r in rows:
         if r["name"] == "real-train" and r["fid"] is not None:
             ax.axhline(r["fid"], color="gray", linestyle="--", linewidth=1, label=f"real training images (N = {r['n']})")
     ax.set_xscale("log")
+    ax.set_yscale("log")  # FID spans two orders of magnitude from the fewest calls to real images
+    ax.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.set_yticks([t for t in [5, 10, 20, 30, 50, 100, 200, 400] if min(r["fid"] for r in rows if r["fid"]) / 2 < t
+                   < max(r["fid"] for r in rows if r["fid"]) * 2])
     ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
     nfes = sorted({r["nfe"] for r in rows if not r["real"]})
     ax.set_xticks([t for t in [5, 7, 10, 14, 20, 30, 50, 100, 250, 500] if nfes and nfes[0] <= t <= nfes[-1]])
