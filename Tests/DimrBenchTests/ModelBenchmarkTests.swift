@@ -135,5 +135,15 @@ struct ModelBenchmarkTests {
         #expect(aims[0].target == 1.3 && aims[0].met && aims[0].wall?.median == 1.5 && aims[0].cpu?.median == 2)
         #expect(aims[1].target == 3 && !aims[1].met)
         #expect(report.markdown(loads: nil, cpu: "test CPU").contains("| ours float32 | authors, two changes |"))
+        #expect(aims[1].aim.contains("both the authors' DPM-Solver at 25 solver steps"))
+
+        // Our side at another sampler: the table, the aims and the JSON say which setting each side sampled with.
+        let other = ModelReport(options: try parse(["--batch", "4", "--checkpointing", "off", "--nfe", "250", "--ours-sampler", "unipc-2",
+                                                    "--ours-nfe", "5"]),
+                                arms: [ours, fixed], runs: runs, flopsPerImage: 1e9)
+        let setting = "ours unipc-2 at 5 solver steps, theirs DPM-Solver at 250"
+        #expect(other.markdown(loads: nil, cpu: "test CPU").contains(setting))
+        #expect(other.aims()[1].aim.contains(setting))
+        #expect(other.json()["ours_sampler"] as? String == "unipc-2" && other.json()["ours_nfe"] as? Int == 5)
     }
 }
