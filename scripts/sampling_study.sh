@@ -18,7 +18,8 @@ THREADS=${THREADS:-2}
 SEED=${SEED:-0}                           # another seed measures the noise: names get a -seedN suffix
 # name sampler steps interval(- = every step) precision. Intervals are on the authors' t scale: 75,815 is EDM2-S's
 # sigma in (0.28, 5.42]; 200,1000 skips the unconditional pass only at low noise. The grid of docs/SAMPLING.md
-# (N = 1000), plus SEED=1 runs of unipc-2-5-bf16, unipc-2-10-bf16 and dpm-solver-50-bf16:
+# (N = 1000); its second seeds were run apart, with SEED=1 and SETTINGS naming unipc-2-5-bf16, unipc-2-10-bf16 and
+# dpm-solver-50-bf16 (docs/SAMPLING.md has the command).
 DEFAULT_SETTINGS="dpm-solver-250 dpm-solver 250 - float32"
 for steps in 3 4 5 8 10 15 25; do DEFAULT_SETTINGS+=";unipc-2-$steps-bf16 unipc-2 $steps - bf16"; done
 for steps in 5 10 15 25 50; do DEFAULT_SETTINGS+=";dpm-solver-$steps-bf16 dpm-solver $steps - bf16"; done
@@ -65,6 +66,7 @@ for baseline in real-train real-train-shuffled; do
   [ -s "$OUT/$baseline.measure.json" ] && continue
   extra=(); [ "$baseline" = real-train-shuffled ] && extra=(--shuffle-labels 1)
   "$DIMR" eval --samples fashion-mnist:train -n "$N" "${extra[@]}" --threads "$THREADS" \
+    --classifier "${CLASSIFIER:-models/fmnist-classifier.safetensors}" \
     --output "$OUT/$baseline.measure.json.partial" > /dev/null
   mv "$OUT/$baseline.measure.json.partial" "$OUT/$baseline.measure.json"
 done

@@ -41,9 +41,9 @@ struct ModelOptions {
       --batch N            training batch (32)
       --steps N            timed training steps per child (3)
       --sample-batch N     images sampled per child (10)
-      --nfe N              solver steps (25)
+      --nfe N              denoiser calls of the authors' DPM-Solver (25)
       --ours-sampler NAME  our side's sampler: dpm-solver, dpm-solver++, ddim, unipc-2, unipc-3 (dpm-solver)
-      --ours-nfe N         our side's solver steps (--nfe)
+      --ours-nfe N         our side's denoiser calls (--nfe)
       --repeats N          interleaved repeats (5)
       --precisions LIST    float32,bf16 (float32, and bf16 where supported)
       --checkpointing LIST off,on (off,on)
@@ -57,7 +57,7 @@ struct ModelOptions {
     var steps = 3
     var sampleBatch = 10
     var nfe = 25
-    /// Our side's sampler and its solver steps (by default the authors' DPM-Solver at `nfe`).
+    /// Our side's sampler and its denoiser calls (by default the authors' DPM-Solver at `nfe`).
     var oursSampler = SamplerName.dpmSolver
     var oursNFE: Int?
     var repeats = 5
@@ -89,13 +89,14 @@ struct ModelOptions {
         if let name = o.string("--ours-sampler") {
             guard let sampler = SamplerName(rawValue: name), !sampler.isStochastic else {
                 let names = SamplerName.allCases.filter { !$0.isStochastic }.map(\.rawValue).joined(separator: ", ")
-                throw UsageError(message: "--ours-sampler: \(name) is not one of \(names)")
+                let why = SamplerName(rawValue: name)?.isStochastic == true ? " (a stochastic sampler is not timed here)" : ""
+                throw UsageError(message: "--ours-sampler: \(name) is not one of \(names)\(why)")
             }
             oursSampler = sampler
         }
         if o.string("--ours-nfe") != nil { oursNFE = try o.int("--ours-nfe", default: nfe) }
         for (name, sampler, steps) in [("--nfe", SamplerName.dpmSolver, nfe), ("--ours-nfe", oursSampler, oursNFE ?? nfe)] {
-            guard steps <= 1000 else { throw UsageError(message: "\(name): \(steps) solver steps; at most 1000 (as dimr sample)") }
+            guard steps <= 1000 else { throw UsageError(message: "\(name): \(steps) denoiser calls; at most 1000 (as dimr sample)") }
             do { _ = try sampler.make(schedule: NoiseSchedule.stableDiffusion(), steps: steps, seed: 0) } catch {
                 throw UsageError(message: "\(name): \(error)")
             }

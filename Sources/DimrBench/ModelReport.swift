@@ -131,22 +131,29 @@ struct ModelReport {
             return Aim(aim: text, wall: ratio(w, ours, fixed), cpu: ratio(c, ours, fixed), target: target)
         }
         let phase = options.checkpointing.contains(false) ? "off" : "on"
+        let qualityNote = samplingSettingsDiffer ? " (speed only: the aim needs an equal FID, measured apart in docs/SAMPLING.md)" : ""
         return [
             aim("training, bf16 over their float32 step (checkpointing \(phase) on both)", .ours(.bfloat16),
                 "train_\(phase)_images_per_s", "train_\(phase)_images_per_cpu_s", 2),
             aim("training, float32 over their float32 step (checkpointing \(phase) on both)", .ours(.float32),
                 "train_\(phase)_images_per_s", "train_\(phase)_images_per_cpu_s", 1.3),
-            aim("guided sampling, \(samplingSetting), bf16", .ours(.bfloat16), "sample_images_per_s", "sample_images_per_cpu_s", 3),
-            aim("guided sampling, \(samplingSetting), float32", .ours(.float32), "sample_images_per_s", "sample_images_per_cpu_s", 3),
+            aim("guided sampling, \(samplingSetting), bf16\(qualityNote)", .ours(.bfloat16), "sample_images_per_s", "sample_images_per_cpu_s", 3),
+            aim("guided sampling, \(samplingSetting), float32\(qualityNote)", .ours(.float32), "sample_images_per_s", "sample_images_per_cpu_s", 3),
         ].compactMap { $0 }
     }
 
-    /// How the two sides sampled: the same solver steps, or ours with another sampler or step count.
+    /// How the two sides sampled: the same denoiser calls, or ours with another sampler or call count.
     var samplingSetting: String {
         let oursNFE = options.oursNFE ?? options.nfe
-        if options.oursSampler == .dpmSolver && oursNFE == options.nfe { return "both the authors' DPM-Solver at \(options.nfe) solver steps" }
-        return "ours \(options.oursSampler.rawValue) at \(oursNFE) solver steps, theirs DPM-Solver at \(options.nfe)"
+        let same = options.oursSampler == .dpmSolver && oursNFE == options.nfe
+        if theirArms.isEmpty { return "ours \(options.oursSampler.rawValue) at \(oursNFE) denoiser calls" }
+        if same { return "both the authors' DPM-Solver at \(options.nfe) denoiser calls" }
+        return "ours \(options.oursSampler.rawValue) at \(oursNFE) denoiser calls, theirs DPM-Solver at \(options.nfe)"
     }
+
+    /// Whether our side sampled with another setting than theirs: then the sampling ratio compares quality only where
+    /// a study (docs/SAMPLING.md) has measured the two settings' FID.
+    var samplingSettingsDiffer: Bool { options.oursSampler != .dpmSolver || (options.oursNFE ?? options.nfe) != options.nfe }
 
     /// Column names of the Markdown tables.
     private func title(_ arm: ModelBenchmark.Arm) -> String {

@@ -237,10 +237,11 @@ struct Train: ParsableCommand {
         let seconds = Date().timeIntervalSince(started)
         // The loss as the progress bar showed it (the running mean, continued across resumes), and the last step's.
         let mean = run.lossMean
-        say(String(format: "%@: step %ld of --steps %ld (%ld this run), loss %.4f (mean of the last %ld steps; last step %.4f), "
+        let lastStep = losses.last.map { String(format: "; last step %.4f", $0) } ?? ""
+        say(String(format: "%@: step %ld of --steps %ld (%ld this run), loss %.4f (mean of the last %ld steps%@), "
                      + "%.1f s, %.1f images/s; checkpoints in %@/checkpoints",
                      run.interrupted ? "interrupted" : "done", run.trainer.step, steps, run.trainer.step - firstStep,
-                     mean.mean, mean.values.count, losses.last ?? .nan, seconds, Double(losses.count * batchSize) / max(seconds, 1e-9), output))
+                     mean.mean, mean.values.count, lastStep, seconds, Double(losses.count * batchSize) / max(seconds, 1e-9), output))
         if run.interrupted { throw ExitCode(Interrupt.exitStatus) }
     }
 
