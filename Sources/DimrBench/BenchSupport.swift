@@ -142,6 +142,8 @@ func runJSONProcess(_ executable: String, _ arguments: [String], what: String) t
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()
+    ChildWatch.shared.running(process)
+    defer { ChildWatch.shared.running(nil) }
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {

@@ -157,6 +157,8 @@ enum PythonBaseline {
         } catch {
             return .skipped("cannot run \(python): \(error.localizedDescription)")
         }
+        ChildWatch.shared.running(process)
+        defer { ChildWatch.shared.running(nil) }
         // Drain stderr concurrently so a chatty interpreter cannot block on a full pipe.
         final class Box: @unchecked Sendable { var data = Data() }
         let errors = Box()

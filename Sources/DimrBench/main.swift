@@ -34,6 +34,7 @@ guard let command = commands.first(where: { $0.name == name }) else {
     FileHandle.standardError.write(Data("dimr-bench: unknown benchmark \(name)\n\n\(usage())".utf8))
     exit(2)
 }
+ChildWatch.shared.watchSignals()  // Ctrl-C or a timeout stops the child a benchmark is waiting for, too
 do {
     try command.run(arguments)
 } catch let error as UsageError {
