@@ -59,7 +59,7 @@ struct ModelReport {
                 return n / s
             },
             Figure(key: "sample_peak_mib", label: "sampling peak resident MiB") { r in sample(r, "peak_kib").map { $0 / 1024 } },
-            Figure(key: "matmul_gflops", label: "matmul 1024^3 GFLOP/s (our bf16 column: bf16)") { r in number(r["matmul_gflops"]) },
+            Figure(key: "matmul_gflops", label: "matmul 1024^3 GFLOP/s (each side's dtype)") { r in number(r["matmul_gflops"]) },
         ]
         return out
     }
@@ -184,9 +184,10 @@ struct ModelReport {
             }
         }
         let checkpointing = options.checkpointing.map { $0 ? "on" : "off" }.joined(separator: ", ")
-        t += "\n\(options.preset.name), training batch \(options.batch) (median of \(options.steps) steps after a warm-up per run), "
+        func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+        t += "\n\(options.preset.name), training batch \(options.batch) (median of \(count(options.steps, "step")) after a warm-up per run), "
         t += "\(options.sampleBatch) images sampled per run with guidance, \(samplingSetting), checkpointing \(checkpointing); "
-        t += "\(options.repeats) interleaved repeats, median (min-max); \(options.threads ?? 0) threads; \(cpu); "
+        t += "\(count(options.repeats, "interleaved repeat")), median (min-max); \(count(options.threads ?? 0, "thread")); \(cpu); "
         t += "model FLOPs \(format(flopsPerImage / 1e6)) MFLOP per image forward, x3 per training image.\n"
         if let loads { t += "Load average (1 min) during the run: \(loads.cell).\n" }
         for a in aims() {
