@@ -74,7 +74,8 @@ struct ModelProbe {
     }
 
     /// Wall and processor seconds of sampling `options.sampleBatch` images in one batch with `options.oursSampler` (the
-    /// authors' DPM-Solver unless given) at `options.oursNFE ?? options.nfe` calls, guidance scale 1 on every call (conditional and unconditional rows in one forward), after one warm-up call.
+    /// authors' DPM-Solver unless given) at `options.oursNFE ?? options.nfe` calls, guidance scale 1 on every call
+    /// (conditional and unconditional rows in one forward), after one warm-up call.
     private func sample(_ p: DiMRConfig.Preset) throws -> [String: Any] {
         let model = try DiMRModel(config: p.config, generator: Generator(seed: 0))
         model.eval()
