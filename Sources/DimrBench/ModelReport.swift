@@ -145,9 +145,8 @@ struct ModelReport {
     /// How the two sides sampled: the same denoiser calls, or ours with another sampler or call count.
     var samplingSetting: String {
         let oursNFE = options.oursNFE ?? options.nfe
-        let same = options.oursSampler == .dpmSolver && oursNFE == options.nfe
         if theirArms.isEmpty { return "ours \(options.oursSampler.rawValue) at \(oursNFE) denoiser calls" }
-        if same { return "both the authors' DPM-Solver at \(options.nfe) denoiser calls" }
+        if !samplingSettingsDiffer { return "both the authors' DPM-Solver at \(options.nfe) denoiser calls" }
         return "ours \(options.oursSampler.rawValue) at \(oursNFE) denoiser calls, theirs DPM-Solver at \(options.nfe)"
     }
 

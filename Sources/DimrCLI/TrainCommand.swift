@@ -223,9 +223,7 @@ struct Train: ParsableCommand {
             return
         }
         for change in run.recipeChanges { say("recipe changed at step \(run.trainer.step) (--change-recipe): \(change)") }
-        if let saved = run.trainer.restoredPrecision, saved != precision.rawValue {
-            say("precision changed at step \(run.trainer.step): \(saved) in the checkpoint, \(precision.rawValue) in this run")
-        }
+        if let change = run.trainer.precisionChange(to: precision) { say("precision changed at step \(run.trainer.step): \(change)") }
         let firstStep = run.trainer.step
         let started = Date()
         if let dataParallel {

@@ -278,11 +278,18 @@ public final class Trainer {
     /// - Returns: the change (`precision: bf16 in the checkpoint, float32 in this run`), or nil when there is none.
     @discardableResult
     public func recordPrecisionChange() -> String? {
-        guard let saved = restoredPrecision, saved != precision.rawValue else { return nil }
-        let line = "precision: \(saved) in the checkpoint, \(precision.rawValue) in this run"
+        guard let change = precisionChange(to: precision) else { return nil }
+        let line = "precision: \(change)"
         recipeChanges.append("step \(step): \(line)")
         restoredPrecision = precision.rawValue
         return line
+    }
+
+    /// How running in `precision` would differ from the restored checkpoint (`bf16 in the checkpoint, float32 in
+    /// this run`), or nil when it would not (or nothing was restored).
+    public func precisionChange(to precision: Precision) -> String? {
+        guard let saved = restoredPrecision, saved != precision.rawValue else { return nil }
+        return "\(saved) in the checkpoint, \(precision.rawValue) in this run"
     }
 
     /// A model holding the EMA weights, in evaluation mode (for sampling).
