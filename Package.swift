@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "DiTTests", dependencies: ["DiT", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AutoencoderTests", dependencies: ["Autoencoder", "Pipeline", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Fixtures"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Datasets", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Datasets", "TestSupport"]),
         .testTarget(name: "DimrCLITests", dependencies: ["Torch", "NN", "Datasets", "Evaluation", "DimrCLI", "TestSupport"], exclude: ["Fixtures"]),

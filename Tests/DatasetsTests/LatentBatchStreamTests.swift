@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Torch
 @testable import Datasets
 
@@ -7,8 +8,7 @@ import Torch
     /// A latent folder of 7 images (shards of 3, 3 and 1) whose moments encode their index: image i
     /// has moments filled with i, its flip with -i - 1, and label i % 2.
     func makeFolder() throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("latents-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = try ScratchFolder.make("latents")
         var index = LatentIndex(imageSize: 8, momentsShape: [2, 1, 1], classes: ["a", "b"], sourceCount: 7, shardSize: 3,
                                 fingerprint: "test", autoencoder: "none")
         for (number, range) in [0..<3, 3..<6, 6..<7].enumerated() {

@@ -1,13 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 import Torch
 @testable import Datasets
 
 @Suite struct LatentIndexTests {
     /// A fresh folder holding `index.json` with `text`.
     func folder(withIndex text: String) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("latent-index-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = try ScratchFolder.make("latentindex")
         try Data(text.utf8).write(to: URL(fileURLWithPath: folder + "/index.json"))
         return folder
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The built `dimr` executable: next to the test bundle, or in the package's default build folder.
 func dimrExecutable() throws -> String {
@@ -63,12 +64,9 @@ func startDimr(_ arguments: [String], environment: [String: String] = [:], direc
     return StartedProcess(process: process, stdout: out, stderr: err)
 }
 
-/// A fresh empty folder.
+/// A fresh empty folder, removed when the test process exits.
 func temporaryFolder(_ name: String = #function) throws -> String {
-    let cleaned = name.filter { $0.isLetter || $0.isNumber }
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("dimr-cli-\(cleaned)-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
+    try ScratchFolder.make(name)
 }
 
 /// A two-stage model for 1x8x8 images with 3 classes + null, in the authors' JSON field names.

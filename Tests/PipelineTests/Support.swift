@@ -1,6 +1,7 @@
 import DiMR
 import Foundation
 import Pipeline
+import TestSupport
 import Torch
 
 /// A two-stage model small enough to train in a test: 1x8x8 images, 3 classes + null.
@@ -32,10 +33,7 @@ func tinyData() throws -> (Tensor, Tensor) {
     return (images, labels)
 }
 
-/// A fresh empty folder.
+/// A fresh empty folder, removed when the test process exits.
 func temporaryFolder(_ name: String = #function) throws -> String {
-    let cleaned = name.filter { $0.isLetter || $0.isNumber }
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("dimr-pipeline-\(cleaned)-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
+    try ScratchFolder.make(name)
 }

@@ -14,12 +14,9 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A fresh empty folder.
+/// A fresh empty folder, removed when the test process exits.
 func temporaryFolder(_ name: String = #function) throws -> String {
-    let cleaned = name.filter { $0.isLetter || $0.isNumber }
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("dimr-serve-\(cleaned)-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
+    try ScratchFolder.make(name)
 }
 
 /// A random two-stage model for 1x8x8 images with 3 named classes (+ the null class), written once per test process.
