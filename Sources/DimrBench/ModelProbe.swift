@@ -46,26 +46,11 @@ struct ModelProbe {
     /// Median wall and processor seconds of one training step (forward, loss, backward, AdamW) over
     /// `options.steps` steps after one warm-up step, and the phase's peak resident KiB.
     private func trainSteps(_ p: DiMRConfig.Preset, checkpointing: Bool) throws -> [String: Any] {
-        let model = try DiMRModel(config: p.config, generator: Generator(seed: 0))
-        model.gradientCheckpointing = checkpointing
-        model.train()
-        let groups = ParameterGroup.grouped(model.namedParameters(), weightDecay: ParameterGroup.noDecay(["nodecay_weight", "nodecay_bias"]))
-        let optimizer = try AdamW(groups: groups, learningRate: 2e-4, betas: (0.99, 0.99), weightDecay: 0.03)
-        let g = try Generator(seed: 1)
-        let s = p.imageSize, batch = options.batch
-        let x = try Tensor.randn([batch, p.config.channels, s, s], generator: g)
-        let y = try Tensor.randint(0, (p.config.numClasses ?? 2) - 1, [batch], generator: g)
-        let logSNR = try NoiseSchedule.timeCondition(Tensor.randint(1, 1001, [batch], generator: g))
-        let network = MixedPrecisionNetwork(model, precision: precision)
+        let fixture = try TrainingStepFixture(preset: p, batch: options.batch, precision: precision, checkpointing: checkpointing)
         var times: [Double] = [], cpuTimes: [Double] = []
         for _ in 0..<(options.steps + 1) {
             let start = monotonicNanoseconds(), cpuStart = processCPUSeconds()
-            let outputs = try network.predict(x, logSNR: logSNR, classes: y)
-            var loss = try Tensor.zeros([])
-            for (o, c) in zip(outputs, p.lossCoefficients) { loss = try loss + o.square().mean() * c }
-            try optimizer.zeroGrad()
-            try loss.backward()
-            try optimizer.step()
+            try fixture.step()
             times.append(Double(monotonicNanoseconds() - start) / 1e9)
             cpuTimes.append(processCPUSeconds() - cpuStart)
         }

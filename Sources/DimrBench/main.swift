@@ -13,6 +13,7 @@ let commands: [BenchmarkCommand] = [
     BenchmarkCommand(name: "model", summary: ModelBenchmark.summary, run: { try ModelBenchmark(arguments: $0).run() }),
     BenchmarkCommand(name: "memory", summary: MemoryBenchmark.summary, run: { try MemoryBenchmark(arguments: $0).run() }),
     BenchmarkCommand(name: "large", summary: LargeBenchmark.summary, run: { try LargeBenchmark(arguments: $0).run() }),
+    BenchmarkCommand(name: "profile", summary: ProfileBenchmark.summary, run: { try ProfileBenchmark(arguments: $0).run() }),
     BenchmarkCommand(name: "features", summary: FeaturesBenchmark.summary, run: { try FeaturesBenchmark(arguments: $0).run() }),
 ]
 

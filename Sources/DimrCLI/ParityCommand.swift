@@ -80,7 +80,8 @@ enum ParityReport {
         let count = "\(group.comparisons.count)".leftPadded(to: 4)
         let error = worst.map { format($0.error) } ?? "-"
         let verdict = group.passed ? "ok" : "FAIL"
-        return "\(name) \(count) tensors  worst \(error) (\(worst?.key ?? "none"))  tolerance \(format(group.tolerance))  \(verdict)"
+        let noun = group.comparisons.count == 1 ? "tensor " : "tensors"
+        return "\(name) \(count) \(noun)  worst \(error) (\(worst?.key ?? "none"))  tolerance \(format(group.tolerance))  \(verdict)"
     }
 }
 

@@ -323,6 +323,11 @@ int ct_process_group_barrier(ct_process_group pg);
 // pattern, and reports 1 when libtorch's constructor left that pattern intact, 0 when it wrote past the end.
 int ct_gloo_layout_check(ct_store s, int64_t guard_bytes);
 
+// libtorch's operator profiler on CPU activities (one at a time per process). start: record_shapes != 0 also
+// records input shapes. stop: ends the recording and writes it as a Chrome trace JSON to trace_path (NULL: discarded).
+int ct_profiler_start(int record_shapes);
+int ct_profiler_stop(const char *trace_path);
+
 #ifdef __cplusplus
 }
 #endif

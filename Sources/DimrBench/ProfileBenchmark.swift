@@ -1,0 +1,90 @@
+import DiMR
+import Foundation
+import Torch
+
+/// Where a training step's time goes: libtorch's operator profiler over a few steps of a preset, summed per
+/// operator by self time (as `torch.profiler`'s `key_averages()` sorted by `self_cpu_time_total`).
+struct ProfileBenchmark {
+    static let summary = "per-operator self time of training steps (libtorch's profiler; Chrome trace)"
+    static let help = """
+        usage: dimr-bench profile [options]
+
+        Runs one warm-up training step of the preset (forward, loss, backward, AdamW, as `dimr-bench model` times
+        it), then --steps steps under libtorch's operator profiler, and prints the operators by self time per step
+        (their own time, without the operators they call) as a Markdown table, with the step's wall time.
+
+        options:
+          --preset NAME      model configuration (fmnist-3r)
+          --precision P      float32 or bf16 (float32)
+          --batch N          training batch (32)
+          --steps N          profiled steps (2)
+          --checkpointing    recompute activations in backward (gradient checkpointing)
+          --top N            operators listed (25)
+          --by-shape         one row per operator and input shapes
+          --threads N        libtorch intra-op threads (default: libtorch's own choice)
+          --trace PATH       also keep the Chrome trace there (open in Perfetto or chrome://tracing)
+
+        """
+
+    let preset: DiMRConfig.Preset
+    let precision: Precision
+    let batch: Int
+    let steps: Int
+    let top: Int
+    let checkpointing: Bool
+    let byShape: Bool
+    let trace: String?
+
+    init(arguments: [String]) throws {
+        let o = try Options(arguments, valueOptions: ["--preset", "--precision", "--batch", "--steps", "--top", "--threads", "--trace"],
+                            flagOptions: ["--checkpointing", "--by-shape"], help: Self.help)
+        do { preset = try DiMRConfig.preset(named: o.string("--preset") ?? "fmnist-3r") } catch {
+            throw UsageError(message: "--preset: \(error)")
+        }
+        let text = o.string("--precision") ?? "float32"
+        guard let p = Precision(rawValue: text) else { throw UsageError(message: "--precision: \(text) is not float32 or bf16") }
+        do { try p.checkSupport(on: .cpu) } catch { throw UsageError(message: "--precision: \(error)") }
+        precision = p
+        batch = try o.int("--batch", default: 32)
+        steps = try o.int("--steps", default: 2)
+        top = try o.int("--top", default: 25)
+        checkpointing = o.flag("--checkpointing")
+        byShape = o.flag("--by-shape")
+        trace = o.string("--trace")
+        if let trace {
+            let folder = URL(fileURLWithPath: trace).deletingLastPathComponent().path
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw UsageError(message: "--trace: no folder \(folder) to write \(trace) in")
+            }
+        }
+        if o.string("--threads") != nil { Torch.numThreads = try o.int("--threads", default: 1) }
+    }
+
+    func run() throws {
+        let fixture = try TrainingStepFixture(preset: preset, batch: batch, precision: precision, checkpointing: checkpointing)
+        try fixture.step()  // warm-up: allocations, oneDNN primitives, autocast caches
+        let path = trace ?? FileManager.default.temporaryDirectory.appendingPathComponent("dimr-bench-profile-\(getpid()).json").path
+        defer { if trace == nil { try? FileManager.default.removeItem(atPath: path) } }
+        let start = monotonicNanoseconds()
+        try OperatorProfiler.record(tracePath: path, recordShapes: byShape) {
+            for _ in 0..<steps { try fixture.step() }
+        }
+        let stepMs = Double(monotonicNanoseconds() - start) / 1e6 / Double(steps)
+        let profile = try OperatorProfile(tracePath: path, byShape: byShape)
+        let perStep = { (us: Double) in us / 1000 / Double(self.steps) }
+        var lines = ["\(preset.name), \(precision.rawValue), batch \(batch), checkpointing \(checkpointing ? "on" : "off"), "
+                     + "\(Torch.numThreads) thread\(Torch.numThreads == 1 ? "" : "s"): \(String(format: "%.1f", stepMs)) ms per step "
+                     + "under the profiler (\(String(format: "%.1f", perStep(profile.selfMicroseconds))) ms inside operators), "
+                     + "mean of \(steps) step\(steps == 1 ? "" : "s")", "",
+                     "| operator | calls per step | self ms per step | share of step | total ms per step |", "| --- | --- | --- | --- | --- |"]
+        for row in profile.rows.prefix(top) {
+            lines.append("| \(row.name) | \(String(format: "%g", Double(row.calls) / Double(steps))) | "
+                         + "\(String(format: "%.2f", perStep(row.selfMicroseconds))) | "
+                         + "\(String(format: "%.1f", 100 * perStep(row.selfMicroseconds) / stepMs)) % | "
+                         + "\(String(format: "%.2f", perStep(row.totalMicroseconds))) |")
+        }
+        print(lines.joined(separator: "\n"))
+        if let trace { print("\ntrace: \(trace)") }
+    }
+}
