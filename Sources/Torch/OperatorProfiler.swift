@@ -52,10 +52,11 @@ public struct OperatorProfile: Sendable {
     /// Sum of every operator's self time, in microseconds: the time spent inside libtorch operators.
     public var selfMicroseconds: Double { rows.reduce(0) { $0 + $1.selfMicroseconds } }
 
-    /// Reads the `cpu_op` complete events (`"ph": "X"`) of a Chrome trace written by `OperatorProfiler`.
+    /// Reads the `cpu_op` complete events (`"ph": "X"`) of a Chrome trace written by `OperatorProfiler`; events
+    /// without a name, a finite start or a non-negative duration are skipped.
     ///
-    /// - Parameter byShape: one row per operator and input shapes (`name [2, 3], [3]`), from a trace recorded with
-    ///   `recordShapes`; else one row per operator.
+    /// - Parameter byShape: one row per operator and input shapes, from a trace recorded with
+    ///   `recordShapes` (`name [2,3], [3]`); else one row per operator.
     /// - Throws: `TorchError` naming the file when it is not such a trace.
     public init(tracePath: String, byShape: Bool = false) throws {
         let data: Data
@@ -70,7 +71,7 @@ public struct OperatorProfile: Sendable {
         var byThread: [String: [Span]] = [:]
         for e in events where e["ph"] as? String == "X" && e["cat"] as? String == "cpu_op" {
             guard var name = e["name"] as? String, let ts = (e["ts"] as? NSNumber)?.doubleValue,
-                  let dur = (e["dur"] as? NSNumber)?.doubleValue else { continue }
+                  let dur = (e["dur"] as? NSNumber)?.doubleValue, ts.isFinite, dur.isFinite, dur >= 0 else { continue }
             if byShape, let dims = (e["args"] as? [String: Any])?["Input Dims"] as? [Any] {
                 name += " " + dims.map { "\($0)".filter { !$0.isWhitespace && $0 != "(" && $0 != ")" } }.joined(separator: ", ")
             }

@@ -28,6 +28,7 @@ struct OperatorProfilerTests {
             op("C", 200, 5),  // after A ended: a root of its own
             ["ph": "X", "cat": "python_function", "name": "forward", "pid": 7, "tid": 1, "ts": 0, "dur": 500],
             ["ph": "i", "cat": "cpu_op", "name": "mark", "pid": 7, "tid": 1, "ts": 3],
+            op("E", 300, -5), ["ph": "X", "cat": "cpu_op", "name": "F", "pid": 7, "tid": 1, "ts": "later", "dur": 1],  // skipped
         ])
         defer { cleanup() }
         let profile = try OperatorProfile(tracePath: path)
