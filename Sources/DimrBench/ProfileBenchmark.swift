@@ -10,8 +10,9 @@ struct ProfileBenchmark {
         usage: dimr-bench profile [options]
 
         Runs one warm-up training step of the preset (forward, loss, backward, AdamW, as `dimr-bench model` times
-        it), then --steps steps under libtorch's operator profiler, and prints the operators by self time per step
-        (their own time, without the operators they call) as a Markdown table, with the step's wall time.
+        it), --steps steps without and then --steps steps under libtorch's operator profiler, and prints the step's
+        wall time both ways and the operators by self time per step (their own time, without the operators they
+        call) as a Markdown table; shares are of the profiled step.
 
         options:
           --preset NAME      model configuration (fmnist-3r)
@@ -66,7 +67,10 @@ struct ProfileBenchmark {
         try fixture.step()  // warm-up: allocations, oneDNN primitives, autocast caches
         let path = trace ?? FileManager.default.temporaryDirectory.appendingPathComponent("dimr-bench-profile-\(getpid()).json").path
         defer { if trace == nil { try? FileManager.default.removeItem(atPath: path) } }
-        let start = monotonicNanoseconds()
+        var start = monotonicNanoseconds()
+        for _ in 0..<steps { try fixture.step() }
+        let plainMs = Double(monotonicNanoseconds() - start) / 1e6 / Double(steps)
+        start = monotonicNanoseconds()
         try OperatorProfiler.record(tracePath: path, recordShapes: byShape) {
             for _ in 0..<steps { try fixture.step() }
         }
@@ -74,9 +78,9 @@ struct ProfileBenchmark {
         let profile = try OperatorProfile(tracePath: path, byShape: byShape)
         let perStep = { (us: Double) in us / 1000 / Double(self.steps) }
         var lines = ["\(preset.name), \(precision.rawValue), batch \(batch), checkpointing \(checkpointing ? "on" : "off"), "
-                     + "\(Torch.numThreads) thread\(Torch.numThreads == 1 ? "" : "s"): \(String(format: "%.1f", stepMs)) ms per step "
-                     + "under the profiler (\(String(format: "%.1f", perStep(profile.selfMicroseconds))) ms inside operators), "
-                     + "mean of \(steps) step\(steps == 1 ? "" : "s")", "",
+                     + "\(Torch.numThreads) thread\(Torch.numThreads == 1 ? "" : "s"): \(String(format: "%.1f", plainMs)) ms per step, "
+                     + "\(String(format: "%.1f", stepMs)) under the profiler (\(String(format: "%.1f", perStep(profile.selfMicroseconds))) "
+                     + "of it inside operators), means of \(steps) step\(steps == 1 ? "" : "s") each", "",
                      "| operator | calls per step | self ms per step | share of step | total ms per step |", "| --- | --- | --- | --- | --- |"]
         for row in profile.rows.prefix(top) {
             lines.append("| \(row.name) | \(String(format: "%g", Double(row.calls) / Double(steps))) | "

@@ -26,6 +26,7 @@ struct ProfileBenchmarkTests {
         #expect(r.status == 0, "\(r.err)")
         let lines = r.out.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("fmnist-3r, float32, batch 2, checkpointing off, 1 thread: ") == true, "\(r.out)")
+        #expect(lines.first?.contains(" ms per step, ") == true && lines.first?.contains(" under the profiler (") == true, "\(r.out)")
         let rows = lines.filter { $0.hasPrefix("| aten::") || $0.hasPrefix("| autograd") }
         #expect(rows.count == 6, "\(r.out)")
         let selfMs = rows.compactMap { Double($0.split(separator: "|")[2].trimmingCharacters(in: .whitespaces)) }
