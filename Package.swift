@@ -54,6 +54,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
@@ -83,6 +84,7 @@ let package = Package(
         // `dimr serve`: the HTTP API and page (Hummingbird 2), with one sampling worker.
         .target(name: "Serve", dependencies: ["Torch", "DiMR", "Diffusion", "Datasets", "Pipeline",
                                               .product(name: "Hummingbird", package: "hummingbird"),
+                                              .product(name: "NIOHTTP1", package: "swift-nio"),
                                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
@@ -107,7 +109,8 @@ let package = Package(
         .testTarget(name: "DimrCLITests", dependencies: ["Torch", "NN", "Datasets", "Evaluation", "DimrCLI", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DimrFuzzTests", dependencies: ["DimrFuzz"]),
         .testTarget(name: "DimrBenchTests", dependencies: ["DimrBench", "DiMR", "Torch"]),
-        .testTarget(name: "ServeTests", dependencies: ["Serve", "Torch", "NN", "DiMR", "Diffusion", "Pipeline", "TestSupport"]),
+        .testTarget(name: "ServeTests", dependencies: ["Serve", "Torch", "NN", "DiMR", "Diffusion", "Pipeline", "TestSupport",
+                                                    .product(name: "NIOHTTP1", package: "swift-nio")]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -70,7 +70,7 @@ public final class DimrServer: @unchecked Sendable {
         // The idle timeout closes connections that stay silent: a request head or body that stops arriving, an
         // idle keep-alive connection. The connection limit keeps file descriptors for the rest.
         let http = HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))
-        let app = Application(router: router, server: .http1(configuration: http),
+        let app = Application(router: router, server: .dimrHTTP1(configuration: http),
                               configuration: .init(address: .hostname(host, port: configuration.port), serverName: "dimr-serve",
                                                    availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections,
                                                                                                              logger: logger)),
