@@ -39,7 +39,9 @@ struct ProfileBenchmarkTests {
     @Test("bad options are refused before any work, naming the option")
     func badOptions() throws {
         for (arguments, words) in [(["--precision", "float64"], "--precision: float64"), (["--steps", "0"], "--steps"),
-                                   (["--preset", "nope"], "--preset"), (["--trace", "/no/such/folder/t.json"], "--trace: no folder /no/such/folder")] {
+                                   (["--preset", "nope"], "--preset"), (["--trace", "/no/such/folder/t.json"], "--trace: no folder /no/such/folder"),
+                                   (["--trace", ""], "--trace needs a file path"), (["--trace", "/tmp"], "--trace: /tmp is a folder"),
+                                   (["--steps", "11"], "--steps must be in 1...10")] {
             let r = try bench(["profile"] + arguments)
             #expect(r.status == 2 && r.err.contains(words), "\(arguments): \(r.err)")
         }

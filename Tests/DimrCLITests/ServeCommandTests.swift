@@ -35,6 +35,7 @@ import TestSupport
     @Test func servesTheBundledModelAndStopsOnSIGTERM() async throws {
         let folder = try temporaryFolder()
         let (process, base) = try startServe([bundledModel, "--output", folder + "/out"])
+        defer { if process.process.isRunning { kill(process.process.processIdentifier, SIGKILL) } }  // when a step throws
         let (status, health) = try await get(base.appendingPathComponent("healthz"))
         #expect(status == 200 && health["status"] as? String == "ok")
         let models = try await get(base.appendingPathComponent("v1/models")).1
@@ -65,6 +66,7 @@ import TestSupport
     @Test func ctrlCCancelsTheRunningJobAndExits() async throws {
         let folder = try temporaryFolder()
         let (process, base) = try startServe([bundledModel, "--output", folder + "/out"])
+        defer { if process.process.isRunning { kill(process.process.processIdentifier, SIGKILL) } }  // when a step throws
         var request = URLRequest(url: base.appendingPathComponent("v1/generate"))
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")

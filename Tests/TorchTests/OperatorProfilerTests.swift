@@ -7,7 +7,7 @@ struct OperatorProfilerTests {
     private struct Boom: Error {}
 
     /// Writes `events` as a Chrome trace and returns its path and the cleanup.
-    private func trace(_ events: [[String: Any]]) throws -> (String, () -> Void) {
+    private func trace(_ events: [Any]) throws -> (String, () -> Void) {
         let (folder, cleanup) = try makeTemporaryDirectory()
         let path = folder.appendingPathComponent("trace.json").path
         try JSONSerialization.data(withJSONObject: ["traceEvents": events]).write(to: URL(fileURLWithPath: path))
@@ -29,6 +29,7 @@ struct OperatorProfilerTests {
             ["ph": "X", "cat": "python_function", "name": "forward", "pid": 7, "tid": 1, "ts": 0, "dur": 500],
             ["ph": "i", "cat": "cpu_op", "name": "mark", "pid": 7, "tid": 1, "ts": 3],
             op("E", 300, -5), ["ph": "X", "cat": "cpu_op", "name": "F", "pid": 7, "tid": 1, "ts": "later", "dur": 1],  // skipped
+            op("G", 1e308, 1e308), 42,  // skipped: an end past the largest double; not an event
         ])
         defer { cleanup() }
         let profile = try OperatorProfile(tracePath: path)
@@ -75,11 +76,19 @@ struct OperatorProfilerTests {
         #expect(mm.calls == 2 && mm.selfMicroseconds > 0 && mm.totalMicroseconds >= mm.selfMicroseconds)
         #expect(try OperatorProfile(tracePath: path, byShape: true).rows.contains { $0.name == "aten::mm [64,64], [64,64]" })
 
-        #expect(throws: Boom.self) { try OperatorProfiler.record(tracePath: path) { throw Boom() } }
         #expect(throws: TorchError.self) {
             try OperatorProfiler.record(tracePath: path) { try OperatorProfiler.record(tracePath: path) {} }
         }
         #expect(throws: TorchError.self) { try OperatorProfiler.record(tracePath: folder.appendingPathComponent("no/such/t.json").path) {} }
+        // A folder is refused before anything runs, and stays; so does an existing trace when the body fails.
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("sub/inner"), withIntermediateDirectories: true)
+        var ran = false
+        #expect(throws: TorchError.self) { try OperatorProfiler.record(tracePath: folder.appendingPathComponent("sub").path) { ran = true } }
+        #expect(!ran && FileManager.default.fileExists(atPath: folder.appendingPathComponent("sub/inner").path))
+        #expect(throws: TorchError.self) { try OperatorProfiler.record(tracePath: "") {} }
+        let kept = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(throws: Boom.self) { try OperatorProfiler.record(tracePath: path) { throw Boom() } }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == kept)
         try OperatorProfiler.record(tracePath: path) { _ = try a + b }  // stopped each time: a new recording starts
         #expect(try OperatorProfile(tracePath: path).rows.contains { $0.name == "aten::add" })
     }
