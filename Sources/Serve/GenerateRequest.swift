@@ -105,9 +105,13 @@ public struct GenerateRequest: Decodable, Sendable, Equatable {
 
     /// Decodes a request body, strictly: `JSONPreflight` first refuses what Foundation's decoder would let through
     /// (a byte-order mark, text that is not UTF-8, trailing commas, duplicate keys, lone surrogates).
-    /// - Throws: `APIError` (400) for a body that is not JSON ("not valid JSON: ...") or not an object, an unknown
-    ///   field or a value of the wrong type.
+    /// - Throws: `APIError` (400) for an empty body, a body that is not JSON ("not valid JSON: ...") or not an object,
+    ///   an unknown field or a value of the wrong type.
     public static func decode(_ data: Data) throws -> GenerateRequest {
+        // An HTTP/1.0 client that sends no Content-Length arrives here with nothing: say that, not a parse error.
+        guard data.contains(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else {
+            throw APIError.badRequest("body", "the body is empty: send a JSON object (with its Content-Length), e.g. {\"class\": 0}")
+        }
         try JSONPreflight.check(data)
         do {
             return try JSONDecoder().decode(GenerateRequest.self, from: data)

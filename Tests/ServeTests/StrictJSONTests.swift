@@ -46,6 +46,12 @@ import Testing
             #expect(error.hasPrefix("not valid JSON: "), "\(shown): \(error)")
             #expect(error.contains(says), "\(shown): \(error)")
         }
+        // An empty body (an HTTP/1.0 client sending no Content-Length) is named as such.
+        for body in ["", " \r\n"] {
+            let answer = try await client.send("POST", "/v1/generate", body: Data(body.utf8))
+            let error = try answer.json()["error"] as? String ?? ""
+            #expect(answer.status == 400 && error.hasPrefix("the body is empty"), "\(answer.text)")
+        }
         #expect(server.store.counts.known == 0)
         try await server.stop()
     }
