@@ -35,6 +35,9 @@ SETTINGS=${SETTINGS:-$DEFAULT_SETTINGS}
 SAMPLES=${SAMPLES:-runs/sampling-study}   # the generated .npz files (not committed)
 [ -x "$DIMR" ] || { echo "build first: swift build -c release (or set DIMR)" >&2; exit 1; }
 mkdir -p "$OUT" "$SAMPLES"
+# One study per samples folder: two would write the same NAME.npz and NAME.sampling.json.partial.
+exec 9>"$SAMPLES/.sampling_study.lock"
+flock -n 9 || { echo "another scripts/sampling_study.sh is writing $SAMPLES (its lock: $SAMPLES/.sampling_study.lock)" >&2; exit 1; }
 # Two passes: each setting's samples are generated (timed, NAME.sampling.json) and saved, then measured with the
 # classifier (NAME.measure.json), so sampling can start before the classifier exists and timings stay clean.
 suffix=$([ "$SEED" = 0 ] || echo "-seed$SEED")
