@@ -72,7 +72,13 @@ struct ProfileBenchmark {
         let fixture = try TrainingStepFixture(preset: preset, batch: batch, precision: precision, checkpointing: checkpointing)
         try fixture.step()  // warm-up: allocations, oneDNN primitives, autocast caches
         let path = trace ?? FileManager.default.temporaryDirectory.appendingPathComponent("dimr-bench-profile-\(getpid()).json").path
-        defer { if trace == nil { try? FileManager.default.removeItem(atPath: path) } }
+        if trace == nil { ChildWatch.shared.temporary(path) }  // Ctrl-C removes it too
+        defer {
+            if trace == nil {
+                try? FileManager.default.removeItem(atPath: path)
+                ChildWatch.shared.temporary(path, false)
+            }
+        }
         let start = monotonicNanoseconds()
         for _ in 0..<steps { try fixture.step() }
         let plainMs = Double(monotonicNanoseconds() - start) / 1e6 / Double(steps)
