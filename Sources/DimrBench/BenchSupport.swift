@@ -69,6 +69,9 @@ func median(_ values: [Double]) -> Double {
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
+/// `n` and the noun, plural unless `n` is 1: "1 thread", "5 interleaved repeats".
+func counted(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+
 /// Rounds for JSON output.
 func rounded(_ x: Double, _ digits: Int = 4) -> Double {
     let scale = Foundation.pow(10, Double(digits))

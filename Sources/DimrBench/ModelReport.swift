@@ -183,10 +183,9 @@ struct ModelReport {
             }
         }
         let checkpointing = options.checkpointing.map { $0 ? "on" : "off" }.joined(separator: ", ")
-        func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
-        t += "\n\(options.preset.name), training batch \(options.batch) (median of \(count(options.steps, "step")) after a warm-up per run), "
-        t += "\(options.sampleBatch) images sampled per run with guidance, \(samplingSetting), checkpointing \(checkpointing); "
-        t += "\(count(options.repeats, "interleaved repeat")), median (min-max); \(count(options.threads ?? 0, "thread")); \(cpu); "
+        t += "\n\(options.preset.name), training batch \(options.batch) (median of \(counted(options.steps, "step")) after a warm-up per run), "
+        t += "\(counted(options.sampleBatch, "image")) sampled per run with guidance, \(samplingSetting), checkpointing \(checkpointing); "
+        t += "\(counted(options.repeats, "interleaved repeat")), median (min-max); \(counted(options.threads ?? 0, "thread")); \(cpu); "
         t += "model FLOPs \(format(flopsPerImage / 1e6)) MFLOP per image forward, x3 per training image.\n"
         if let loads { t += "Load average (1 min) during the run: \(loads.cell).\n" }
         for a in aims() {

@@ -55,15 +55,7 @@ struct ProfileBenchmark {
         byShape = o.flag("--by-shape")
         trace = o.string("--trace")
         if let trace {
-            var isFolder: ObjCBool = false
-            guard !trace.isEmpty else { throw UsageError(message: "--trace needs a file path") }
-            guard !(FileManager.default.fileExists(atPath: trace, isDirectory: &isFolder) && isFolder.boolValue) else {
-                throw UsageError(message: "--trace: \(trace) is a folder; give a file path")
-            }
-            let folder = URL(fileURLWithPath: trace).deletingLastPathComponent().path
-            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-                throw UsageError(message: "--trace: no folder \(folder) to write \(trace) in")
-            }
+            do { try OperatorProfiler.checkTracePath(trace) } catch { throw UsageError(message: "--trace: \(error)") }
         }
         if o.string("--threads") != nil { Torch.numThreads = try o.int("--threads", default: 1) }
     }
@@ -79,22 +71,21 @@ struct ProfileBenchmark {
                 ChildWatch.shared.temporary(path, false)
             }
         }
-        let start = monotonicNanoseconds()
-        for _ in 0..<steps { try fixture.step() }
-        let plainMs = Double(monotonicNanoseconds() - start) / 1e6 / Double(steps)
-        // The steps alone: the profiler's stop processes and writes the trace afterwards, which is not the steps' time.
-        let profiledNanoseconds = try OperatorProfiler.record(tracePath: path, recordShapes: byShape) { () throws -> UInt64 in
+        /// Milliseconds per step, mean of `steps` steps.
+        func timeSteps() throws -> Double {
             let start = monotonicNanoseconds()
             for _ in 0..<steps { try fixture.step() }
-            return monotonicNanoseconds() - start
+            return Double(monotonicNanoseconds() - start) / 1e6 / Double(steps)
         }
-        let stepMs = Double(profiledNanoseconds) / 1e6 / Double(steps)
+        let plainMs = try timeSteps()
+        // The steps alone: the profiler's stop processes and writes the trace afterwards, which is not the steps' time.
+        let stepMs = try OperatorProfiler.record(tracePath: path, recordShapes: byShape) { try timeSteps() }
         let profile = try OperatorProfile(tracePath: path, byShape: byShape)
         let perStep = { (us: Double) in us / 1000 / Double(self.steps) }
         var lines = ["\(preset.name), \(precision.rawValue), batch \(batch), checkpointing \(checkpointing ? "on" : "off"), "
-                     + "\(Torch.numThreads) thread\(Torch.numThreads == 1 ? "" : "s"): \(String(format: "%.1f", plainMs)) ms per step, "
+                     + "\(counted(Torch.numThreads, "thread")): \(String(format: "%.1f", plainMs)) ms per step, "
                      + "\(String(format: "%.1f", stepMs)) under the profiler (\(String(format: "%.1f", perStep(profile.selfMicroseconds))) "
-                     + "of it inside operators), means of \(steps) step\(steps == 1 ? "" : "s") each", "",
+                     + "of it inside operators), means of \(counted(steps, "step")) each", "",
                      "| operator | calls per step | self ms per step | share of step | total ms per step |", "| --- | --- | --- | --- | --- |"]
         for row in profile.rows.prefix(top) {
             lines.append("| \(row.name) | \(String(format: "%g", Double(row.calls) / Double(steps))) | "

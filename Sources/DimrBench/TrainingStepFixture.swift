@@ -8,14 +8,13 @@ import Torch
 /// multi-resolution loss, backward and AdamW (the authors' betas and weight decay), on fixed random inputs of
 /// `batch` images. The same step as scripts/bench_authors.py times on the authors' side.
 struct TrainingStepFixture {
-    let model: DiMRModel
     private let network: MixedPrecisionNetwork
     private let optimizer: AdamW
     private let inputs: (x: Tensor, logSNR: Tensor, classes: Tensor)
     private let lossCoefficients: [Double]
 
     init(preset p: DiMRConfig.Preset, batch: Int, precision: Precision, checkpointing: Bool) throws {
-        model = try DiMRModel(config: p.config, generator: Generator(seed: 0))
+        let model = try DiMRModel(config: p.config, generator: Generator(seed: 0))
         model.gradientCheckpointing = checkpointing
         model.train()
         let groups = ParameterGroup.grouped(model.namedParameters(), weightDecay: ParameterGroup.noDecay(["nodecay_weight", "nodecay_bias"]))

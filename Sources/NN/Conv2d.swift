@@ -55,7 +55,13 @@ public final class Conv2d: Module, @unchecked Sendable {
 
     /// Convolves: (N, inChannels, H, W) -> (N, outChannels, H', W').
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        try x.conv2d(weight: weight.tensor, bias: bias?.tensor, stride: [stride.0, stride.1],
+        try convolve(x, addingBias: true)
+    }
+
+    /// Convolves with the weight only (`addingBias` false; the caller adds `bias` itself, e.g. in another layout),
+    /// or as `callAsFunction`: (N, inChannels, H, W) -> (N, outChannels, H', W').
+    public func convolve(_ x: Tensor, addingBias: Bool) throws -> Tensor {
+        try x.conv2d(weight: weight.tensor, bias: addingBias ? bias?.tensor : nil, stride: [stride.0, stride.1],
                      padding: [padding.0, padding.1], dilation: [dilation.0, dilation.1], groups: groups)
     }
 }

@@ -11,14 +11,10 @@ public enum OperatorProfiler {
     /// 100 MB per step.
     ///
     /// - Parameter recordShapes: also records each call's input shapes (the trace's `args`).
-    /// - Throws: `TorchError` when `tracePath` is empty or a folder, when a profiler is already recording in this
+    /// - Throws: `TorchError` when `checkTracePath` refuses `tracePath`, when a profiler is already recording in this
     ///   process or the trace cannot be written; whatever `body` throws (the recording is then stopped and discarded).
     public static func record<T>(tracePath: String, recordShapes: Bool = false, _ body: () throws -> T) throws -> T {
-        var isFolder: ObjCBool = false
-        guard !tracePath.isEmpty else { throw TorchError("no path given for the profiler trace") }
-        if FileManager.default.fileExists(atPath: tracePath, isDirectory: &isFolder), isFolder.boolValue {
-            throw TorchError("the profiler trace \(tracePath) is a folder, not a file")
-        }
+        try checkTracePath(tracePath)
         let before = Self.modification(tracePath)
         try check(ct_profiler_start(recordShapes ? 1 : 0))
         let value: T
@@ -34,6 +30,21 @@ public enum OperatorProfiler {
             throw TorchError("the profiler could not write its trace to \(tracePath)")
         }
         return value
+    }
+
+    /// Refuses a trace path that cannot take a file, before any recording: an empty path, a folder, a path whose
+    /// folder does not exist.
+    /// - Throws: `TorchError` saying which.
+    public static func checkTracePath(_ path: String) throws {
+        var isFolder: ObjCBool = false
+        guard !path.isEmpty else { throw TorchError("no file path given") }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw TorchError("\(path) is a folder; give a file path")
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw TorchError("no folder \(folder) to write \(path) in")
+        }
     }
 
     /// The file's modification time and inode (a rename replaces the inode), nil when there is no file.

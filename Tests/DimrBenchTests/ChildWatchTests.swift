@@ -21,11 +21,8 @@ struct ChildWatchTests {
 
     @Test("SIGTERM to dimr-bench model kills the child it waits for, and dimr-bench exits with 143")
     func sigtermStopsTheChild() throws {
-        let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let bench = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("dimr-bench")
-        try #require(FileManager.default.isExecutableFile(atPath: bench.path), "dimr-bench is built next to the tests")
         let process = Process()
-        process.executableURL = bench
+        process.executableURL = try benchExecutable()
         // A sampling child that runs for minutes: 1000 calls on 64 images.
         process.arguments = ["model", "--preset", "fmnist-3r", "--repeats", "1", "--batch", "2", "--steps", "1",
                              "--sample-batch", "64", "--nfe", "1000", "--precisions", "float32", "--checkpointing", "off",

@@ -5,11 +5,8 @@ import Testing
 struct ProfileBenchmarkTests {
     /// Runs the built dimr-bench and returns its exit status, stdout and stderr.
     private func bench(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let url = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("dimr-bench")
-        try #require(FileManager.default.isExecutableFile(atPath: url.path), "dimr-bench is built next to the tests")
         let process = Process()
-        process.executableURL = url
+        process.executableURL = try benchExecutable()
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -40,7 +37,7 @@ struct ProfileBenchmarkTests {
     func badOptions() throws {
         for (arguments, words) in [(["--precision", "float64"], "--precision: float64"), (["--steps", "0"], "--steps"),
                                    (["--preset", "nope"], "--preset"), (["--trace", "/no/such/folder/t.json"], "--trace: no folder /no/such/folder"),
-                                   (["--trace", ""], "--trace needs a file path"), (["--trace", "/tmp"], "--trace: /tmp is a folder"),
+                                   (["--trace", ""], "--trace: no file path given"), (["--trace", "/tmp"], "--trace: /tmp is a folder"),
                                    (["--steps", "11"], "--steps must be in 1...10")] {
             let r = try bench(["profile"] + arguments)
             #expect(r.status == 2 && r.err.contains(words), "\(arguments): \(r.err)")

@@ -24,10 +24,8 @@ public final class ChannelsLastDepthwiseConv: Module, @unchecked Sendable {
     /// are no faster forward (casts included) and cost more processor time backward there (measured on AVX512-BF16).
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         try Autocast.suspendedOnCPU(for: x) {
-            let y = try x.contiguous().permute([0, 3, 1, 2])  // (B, C, H, W), channels-last strides
-                .conv2d(weight: conv.weight.tensor, bias: nil, stride: [conv.stride.0, conv.stride.1],
-                        padding: [conv.padding.0, conv.padding.1], dilation: [conv.dilation.0, conv.dilation.1], groups: conv.groups)
-            let out = try y.permute([0, 2, 3, 1])  // (B, H, W, C)
+            let out = try conv.convolve(x.contiguous().permute([0, 3, 1, 2]), addingBias: false)  // (B, C, H, W), channels-last strides
+                .permute([0, 2, 3, 1])  // (B, H, W, C)
             guard let bias = conv.bias?.tensor else { return out }
             return try out + bias  // (C) broadcast over the last dimension
         }
